@@ -31,7 +31,8 @@ export function isAntreaError(err: unknown, code?: ErrorCode): err is AntreaErro
 /** A problem found by validation. Validators collect these rather than throw, so a user fixes everything in one pass. */
 export interface Problem {
   severity: 'error' | 'warning';
-  code: ErrorCode;
+  /** ERR_* for errors, WARN_* for warnings; stable and documented. */
+  code: ErrorCode | `WARN_${string}`;
   message: string;
   file?: string;
   component?: 'agent' | 'controller';

@@ -109,3 +109,26 @@ export function assertKnownFeature(name: string, release: string = IMPLEMENTED_R
   if (!f) throw new AntreaError('ERR_UNKNOWN_GATE', `unrecognized feature gate: ${name}`, { gate: name });
   return f;
 }
+
+/** One entry of the `/featuregates` endpoint, in Antrea's wire format. */
+export interface FeatureGateStatus {
+  component: Component;
+  name: string;
+  status: 'Enabled' | 'Disabled';
+  version: string;
+}
+
+/**
+ * A component's gates as its `/featuregates` endpoint reports them: only the features of that component (as Antrea
+ * does since it split AgentGates and ControllerGates), sorted by name, version `ALPHA`, `BETA` or `GA`.
+ */
+export function featureGateStatuses(component: Component, gate: FeatureGate, release: string = IMPLEMENTED_RELEASE): FeatureGateStatus[] {
+  return componentFeatures(component, release)
+    .map((f) => ({
+      component,
+      name: f.name,
+      status: gate.enabled(f.name) ? ('Enabled' as const) : ('Disabled' as const),
+      version: stageLabel(f.stage),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}

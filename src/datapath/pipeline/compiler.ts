@@ -1,0 +1,346 @@
+/**
+ * The incremental pipeline compiler. It keeps, per desired-state object, the flows and groups that object owns
+ * (keyed `kind/key`, with a cookie made of the round, the object's category and a deterministic object id), and
+ * turns each change into a diff of OVS flows (by identity: table, priority, match) and groups (by id).
+ *
+ * Work per change is proportional to the changed object's flows: a Pod upsert recompiles that Pod only. Changing
+ * the Node config recompiles everything (it is set once at start in practice).
+ *
+ * Two objects may produce the same flow identity only with identical actions (the flow is then shared and stays
+ * until its last owner goes); different actions are refused with ERR_DATAPATH_FLOW_CONFLICT. Changes in one
+ * `apply` are validated and applied in order; the first invalid one throws, and the changes before it stay applied.
+ */
+import { AntreaError } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
+import { silentLogger } from '../../util/log.js';
+import type { DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface } from '../types.js';
+import { podKey } from '../types.js';
+import { CookieCategory, makeCookie } from './fields.js';
+import type { Flow, Group } from './flow.js';
+import { flowIdentity, renderActions } from './render.js';
+import { nodeContext, type NodeContext } from './context.js';
+import { defaultFlows, gatewayFlows } from './stages/skeleton.js';
+import { podFlows } from './stages/pod.js';
+import { peerFlows } from './stages/peer.js';
+import { isIpv4, parseCidr, parseMac } from '../net/addr.js';
+
+interface OwnedObject {
+  readonly key: string;
+  readonly category: number;
+  readonly objectId: number;
+  flows: Flow[];
+  /** flowIdentity of each flow, same order. */
+  ids: string[];
+  groups: Group[];
+}
+
+interface InstalledFlow {
+  flow: Flow;
+  owners: Set<string>;
+}
+
+/** FNV-1a, 32 bits: object ids derive from stable keys so a restart reproduces the same cookies. */
+export function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function sameFlow(a: Flow, b: Flow): boolean {
+  return a.cookie === b.cookie && a.actions === b.actions ? true : a.cookie === b.cookie && renderActions(a.actions) === renderActions(b.actions);
+}
+
+function sameGroup(a: Group, b: Group): boolean {
+  return JSON.stringify(a, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ===
+    JSON.stringify(b, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** Collects before/after per flow identity over one batch, so remove+add of the same flow nets to a modify or nothing. */
+class DiffRecorder {
+  private readonly flows = new Map<string, { before?: Flow; after?: Flow }>();
+  private readonly groups = new Map<number, { before?: Group; after?: Group }>();
+
+  flowChanged(id: string, before: Flow | undefined, after: Flow | undefined): void {
+    const e = this.flows.get(id);
+    if (e) e.after = after;
+    else this.flows.set(id, { before, after });
+  }
+
+  groupChanged(id: number, before: Group | undefined, after: Group | undefined): void {
+    const e = this.groups.get(id);
+    if (e) e.after = after;
+    else this.groups.set(id, { before, after });
+  }
+
+  result(): FlowDiff {
+    const d: FlowDiff = { added: [], modified: [], removed: [], addedGroups: [], modifiedGroups: [], removedGroups: [] };
+    for (const { before, after } of this.flows.values()) {
+      if (!before && after) d.added.push(after);
+      else if (before && !after) d.removed.push(before);
+      else if (before && after && !sameFlow(before, after)) d.modified.push(after);
+    }
+    for (const { before, after } of this.groups.values()) {
+      if (!before && after) d.addedGroups.push(after);
+      else if (before && !after) d.removedGroups.push(before);
+      else if (before && after && !sameGroup(before, after)) d.modifiedGroups.push(after);
+    }
+    return d;
+  }
+}
+
+export function emptyDiff(): FlowDiff {
+  return { added: [], modified: [], removed: [], addedGroups: [], modifiedGroups: [], removedGroups: [] };
+}
+
+export function diffSize(d: FlowDiff): number {
+  return d.added.length + d.modified.length + d.removed.length + d.addedGroups.length + d.modifiedGroups.length + d.removedGroups.length;
+}
+
+export interface CompilerOptions {
+  /** Agent round number (cookie bits 63..48). */
+  round?: number;
+  logger?: Logger;
+}
+
+export class PipelineCompiler {
+  private ctx?: NodeContext;
+  private readonly round: number;
+  private readonly log: Logger;
+  private readonly objects = new Map<string, OwnedObject>();
+  private readonly objectIds = new Map<number, string>();
+  private readonly installed = new Map<string, InstalledFlow>();
+  private readonly groups = new Map<number, { group: Group; owner: string }>();
+  private readonly pods = new Map<string, PodInterface>();
+  private readonly peers = new Map<string, PeerNode>();
+  /** ofPort, IP and MAC → Pod key: two Pods never share one. */
+  private readonly podClaims = new Map<string, string>();
+
+  constructor(opts: CompilerOptions = {}) {
+    this.round = opts.round ?? 1;
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  get nodeConfig(): NodeConfig | undefined {
+    return this.ctx?.cfg;
+  }
+
+  podsByKey(): ReadonlyMap<string, PodInterface> {
+    return this.pods;
+  }
+
+  peersByName(): ReadonlyMap<string, PeerNode> {
+    return this.peers;
+  }
+
+  setNodeConfig(cfg: NodeConfig): FlowDiff {
+    const ctx = nodeContext(cfg);
+    const rec = new DiffRecorder();
+    this.ctx = ctx;
+    this.setObject(rec, 'default', CookieCategory.Default, (c) => defaultFlows(c));
+    this.setObject(rec, 'gateway', CookieCategory.Gateway, (c) => gatewayFlows(ctx, c));
+    for (const pod of this.pods.values()) this.setObject(rec, `pod/${podKey(pod)}`, CookieCategory.Pod, (c) => podFlows(ctx, pod, c));
+    for (const peer of this.peers.values()) this.setObject(rec, `peerNode/${peer.nodeName}`, CookieCategory.Node, (c) => peerFlows(ctx, peer, c));
+    return rec.result();
+  }
+
+  apply(changes: readonly DesiredStateChange[]): FlowDiff {
+    const rec = new DiffRecorder();
+    for (const ch of changes) this.applyOne(rec, ch);
+    return rec.result();
+  }
+
+  /** Every installed flow, sorted by table, priority (descending), identity. */
+  flows(): Flow[] {
+    return [...this.installed.entries()]
+      .sort(([ia, a], [ib, b]) => a.flow.table - b.flow.table || b.flow.priority - a.flow.priority || (ia < ib ? -1 : ia > ib ? 1 : 0))
+      .map(([, v]) => v.flow);
+  }
+
+  groupList(): Group[] {
+    return [...this.groups.values()].map((g) => g.group).sort((a, b) => a.id - b.id);
+  }
+
+  /** Flows owned by one object (`pod/ns/name`, `peerNode/name`, `default`, `gateway`). */
+  flowsOf(objectKey: string): readonly Flow[] {
+    return this.objects.get(objectKey)?.flows ?? [];
+  }
+
+  cookieOf(objectKey: string): bigint | undefined {
+    const o = this.objects.get(objectKey);
+    return o ? makeCookie(this.round, o.category, o.objectId) : undefined;
+  }
+
+  private requireCtx(kind: string): NodeContext {
+    if (!this.ctx) throw new AntreaError('ERR_DATAPATH_NO_NODE_CONFIG', `cannot apply a ${kind} change before the node config is set`);
+    return this.ctx;
+  }
+
+  private applyOne(rec: DiffRecorder, ch: DesiredStateChange): void {
+    const ctx = this.requireCtx(ch.kind);
+    switch (ch.kind) {
+      case 'pod': {
+        if (ch.op === 'upsert') {
+          validatePod(ch.pod);
+          const key = podKey(ch.pod);
+          const pod = ch.pod;
+          const claims = podClaimKeys(pod);
+          for (const claim of claims) {
+            const owner = this.podClaims.get(claim);
+            if (owner !== undefined && owner !== key) {
+              throw new AntreaError('ERR_DATAPATH_FLOW_CONFLICT', `Pod ${key} claims ${claim}, which Pod ${owner} already has`, { object: key, field: claim.split(':')[0] });
+            }
+          }
+          this.setObject(rec, `pod/${key}`, CookieCategory.Pod, (c) => podFlows(ctx, pod, c));
+          const prev = this.pods.get(key);
+          if (prev) for (const claim of podClaimKeys(prev)) this.podClaims.delete(claim);
+          for (const claim of claims) this.podClaims.set(claim, key);
+          this.pods.set(key, pod);
+        } else {
+          this.removeObject(rec, `pod/${ch.key}`);
+          const prev = this.pods.get(ch.key);
+          if (prev) for (const claim of podClaimKeys(prev)) this.podClaims.delete(claim);
+          this.pods.delete(ch.key);
+        }
+        return;
+      }
+      case 'peerNode': {
+        if (ch.op === 'upsert') {
+          validatePeer(ch.peer);
+          const peer = ch.peer;
+          this.setObject(rec, `peerNode/${peer.nodeName}`, CookieCategory.Node, (c) => peerFlows(ctx, peer, c));
+          this.peers.set(peer.nodeName, peer);
+        } else {
+          this.removeObject(rec, `peerNode/${ch.key}`);
+          this.peers.delete(ch.key);
+        }
+        return;
+      }
+      default:
+        throw new AntreaError('ERR_DATAPATH_UNSUPPORTED', `the datapath does not compile ${ch.kind} objects yet`, { field: ch.kind });
+    }
+  }
+
+  private allocateId(key: string): number {
+    let id = fnv1a32(key);
+    for (;;) {
+      const owner = this.objectIds.get(id);
+      if (owner === undefined || owner === key) break;
+      id = (id + 1) >>> 0;
+    }
+    this.objectIds.set(id, key);
+    return id;
+  }
+
+  private setObject(rec: DiffRecorder, key: string, category: number, build: (cookie: bigint) => Flow[], groups: Group[] = []): void {
+    const prev = this.objects.get(key);
+    const objectId = prev?.objectId ?? this.allocateId(key);
+    const flows = build(makeCookie(this.round, category, objectId));
+    const ids = flows.map(flowIdentity);
+    // Validate before touching anything.
+    const seen = new Set<string>();
+    for (let i = 0; i < flows.length; i++) {
+      const id = ids[i] as string;
+      if (seen.has(id)) throw new AntreaError('ERR_DATAPATH_FLOW_CONFLICT', `${key} produces the flow ${id} twice`, { object: key });
+      seen.add(id);
+      const inst = this.installed.get(id);
+      if (inst && !(inst.owners.size === 1 && inst.owners.has(key)) && renderActions(inst.flow.actions) !== renderActions((flows[i] as Flow).actions)) {
+        throw new AntreaError(
+          'ERR_DATAPATH_FLOW_CONFLICT',
+          `${key} needs flow ${id} with different actions than ${[...inst.owners].join(', ')} installed`,
+          { object: key },
+        );
+      }
+    }
+    for (const g of groups) {
+      const owner = this.groups.get(g.id)?.owner;
+      if (owner !== undefined && owner !== key) {
+        throw new AntreaError('ERR_DATAPATH_GROUP_CONFLICT', `${key} needs group ${g.id}, owned by ${owner}`, { object: key });
+      }
+    }
+    // Release what is no longer produced.
+    if (prev) {
+      for (let i = 0; i < prev.ids.length; i++) {
+        const id = prev.ids[i] as string;
+        if (seen.has(id)) continue;
+        this.release(rec, id, key);
+      }
+      const newGroupIds = new Set(groups.map((g) => g.id));
+      for (const g of prev.groups) {
+        if (newGroupIds.has(g.id)) continue;
+        this.groups.delete(g.id);
+        rec.groupChanged(g.id, g, undefined);
+      }
+    }
+    for (let i = 0; i < flows.length; i++) {
+      const id = ids[i] as string;
+      const f = flows[i] as Flow;
+      const inst = this.installed.get(id);
+      if (!inst) {
+        this.installed.set(id, { flow: f, owners: new Set([key]) });
+        rec.flowChanged(id, undefined, f);
+      } else if (inst.owners.has(key) && inst.owners.size === 1) {
+        if (!sameFlow(inst.flow, f)) {
+          rec.flowChanged(id, inst.flow, f);
+          inst.flow = f;
+        }
+      } else {
+        inst.owners.add(key);
+      }
+    }
+    for (const g of groups) {
+      const before = this.groups.get(g.id)?.group;
+      this.groups.set(g.id, { group: g, owner: key });
+      rec.groupChanged(g.id, before, g);
+    }
+    this.objects.set(key, { key, category, objectId, flows, ids, groups });
+    this.log.debug('compiled object', { object: key, flows: flows.length });
+  }
+
+  private release(rec: DiffRecorder, id: string, owner: string): void {
+    const inst = this.installed.get(id);
+    if (!inst) return;
+    inst.owners.delete(owner);
+    if (inst.owners.size === 0) {
+      this.installed.delete(id);
+      rec.flowChanged(id, inst.flow, undefined);
+    }
+  }
+
+  private removeObject(rec: DiffRecorder, key: string): void {
+    const prev = this.objects.get(key);
+    if (!prev) return;
+    for (const id of prev.ids) this.release(rec, id, key);
+    for (const g of prev.groups) {
+      this.groups.delete(g.id);
+      rec.groupChanged(g.id, g, undefined);
+    }
+    this.objects.delete(key);
+    this.objectIds.delete(prev.objectId);
+  }
+}
+
+function podClaimKeys(pod: PodInterface): string[] {
+  return [`ofPort:${pod.ofPort}`, `mac:${pod.mac.toLowerCase()}`, ...pod.ips.map((ip) => `ip:${ip}`)];
+}
+
+function validatePod(pod: PodInterface): void {
+  const key = `${pod.namespace}/${pod.name}`;
+  const bad = (field: string, msg: string) => new AntreaError('ERR_DATAPATH_INVALID', `Pod ${key}: ${msg}`, { field, object: key });
+  if (!pod.namespace || !pod.name) throw bad('name', 'namespace and name are required');
+  if (!Number.isInteger(pod.ofPort) || pod.ofPort < 3 || pod.ofPort >= 0xff00) throw bad('ofPort', `ofPort ${pod.ofPort} is not a Pod port (3..65279)`);
+  if (pod.ips.length === 0) throw bad('ips', 'a Pod interface needs at least one IP');
+  for (const ip of pod.ips) if (!isIpv4(ip)) throw bad('ips', `"${ip}" is not an IPv4 address (IPv6 is not modelled yet)`);
+  parseMac(pod.mac);
+}
+
+function validatePeer(peer: PeerNode): void {
+  const bad = (field: string, msg: string) =>
+    new AntreaError('ERR_DATAPATH_INVALID', `peer Node ${peer.nodeName}: ${msg}`, { field, object: peer.nodeName });
+  if (!peer.nodeName) throw bad('nodeName', 'nodeName is required');
+  if (!isIpv4(peer.nodeIP)) throw bad('nodeIP', `"${peer.nodeIP}" is not an IPv4 address`);
+  parseCidr(peer.podCIDR);
+  if (peer.gatewayIP !== undefined && !isIpv4(peer.gatewayIP)) throw bad('gatewayIP', `"${peer.gatewayIP}" is not an IPv4 address`);
+}

@@ -127,7 +127,7 @@ export class IpfixDecoder {
     } catch (err) {
       if (err instanceof IpfixError) throw err;
       // Defence in depth: a bug here must not escape as a RangeError and take a collector down.
-      throw new IpfixError('ERR_IPFIX_TRUNCATED', `malformed message: ${String(err)}`, { cause: err });
+      throw new IpfixError('ERR_IPFIX_INTERNAL', `malformed message: ${String(err)}`, { cause: err });
     }
   }
 

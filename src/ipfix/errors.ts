@@ -17,7 +17,8 @@ export type IpfixErrorCode =
   | 'ERR_IPFIX_BAD_VALUE' // a value does not fit its field (type, range, reduced size, address syntax)
   | 'ERR_IPFIX_RECORD_TOO_LARGE' // a single record does not fit in one message of the configured size
   | 'ERR_IPFIX_BAD_OPTION' // an option given to a constructor is out of range
-  | 'ERR_IPFIX_CLOSED'; // the exporter or collector was used after close()
+  | 'ERR_IPFIX_CLOSED' // the exporter or collector was used after close()
+  | 'ERR_IPFIX_INTERNAL'; // a decoder bug caught before it escaped as another error type (tests assert none)
 
 export class IpfixError extends AntreaError {
   declare readonly code: IpfixErrorCode;

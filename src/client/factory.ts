@@ -38,7 +38,8 @@ export class SharedInformerFactory {
     if (!informer) {
       informer = new Informer<KubeObject>(this.client, { ...this.defaults, ...scope, gvr });
       this.informers.set(key, informer);
-      if (this.started && !this.stopped) informer.start();
+      if (this.stopped) void informer.stop();
+      else if (this.started) informer.start();
     }
     return informer as unknown as Informer<T>;
   }

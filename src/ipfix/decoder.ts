@@ -22,6 +22,8 @@ export interface MessageHeader {
 
 export interface DataRecord {
   readonly templateId: number;
+  /** The template the record was decoded with (field types, for rendering). */
+  readonly template: Template;
   /** True when the record came from an options template (set id 3). */
   readonly options: boolean;
   readonly fields: IpfixRecord;
@@ -320,7 +322,7 @@ function readDataSet(buf: Buffer, dv: DataView, p: number, end: number, t: Templ
       rec[names[i]!] = readValue(buf, dv, p, len, f);
       p += len;
     }
-    out.push({ templateId: t.id, options, fields: rec });
+    out.push({ templateId: t.id, template: t, options, fields: rec });
   }
 }
 

@@ -174,6 +174,11 @@ export class IpfixEncoder {
     return out;
   }
 
+  /** How many finished messages wait for flush() or takeFinished(). */
+  get finishedCount(): number {
+    return this.done.length;
+  }
+
   /** Messages finished but not yet taken by flush(), without closing the current one. */
   takeFinished(): EncodedMessage[] {
     const out = this.done;

@@ -148,7 +148,15 @@ export class PipelineCompiler {
 
   apply(changes: readonly DesiredStateChange[]): FlowDiff {
     const rec = new DiffRecorder();
-    for (const ch of changes) this.applyOne(rec, ch);
+    for (const ch of changes) {
+      try {
+        this.applyOne(rec, ch);
+      } catch (err) {
+        // The changes before this one stay applied: hand their diff to the caller with the error.
+        if (err instanceof AntreaError) Object.assign(err.details, { appliedDiff: rec.result() });
+        throw err;
+      }
+    }
     return rec.result();
   }
 

@@ -1,0 +1,501 @@
+/**
+ * SimCluster: simulated Nodes wired by an underlay, and the traffic API. A packet's journey is a queue of hops:
+ * a Pod or host stack hands it to its Node's bridge; the bridge's outputs go to Pod stacks, to the host behind
+ * antrea-gw0, or through antrea-tun0 (Geneve/VXLAN, 50 bytes of outer headers) to the peer Node's bridge; the
+ * host routes it to gw0, over the underlay (noEncap), or out of the cluster.
+ */
+import type { NodeConfig } from '../types.js';
+import { AntreaError } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
+import { silentLogger } from '../../util/log.js';
+import { GATEWAY_OFPORT, TUNNEL_OFPORT, GLOBAL_VIRTUAL_MAC } from '../pipeline/fields.js';
+import { ETH_TYPE_ARP, ETH_TYPE_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../pipeline/flow.js';
+import { BROADCAST_MAC, formatIpv4, parseIpv4, parseMac, type Ipv4, type Mac } from '../net/addr.js';
+import type { ConnectRequest, ConnectionResult, DatapathExecutor, Delivery, Endpoint, PacketResult, SendRequest } from '../traffic.js';
+import type { ConntrackEntry } from './conntrack.js';
+import { ipLength, frameLength, describePacket, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type Packet } from './packet.js';
+import { SimNode, type PodStack } from './node.js';
+import { systemClock, type Clock } from './clock.js';
+import type { DropInfo, TraceStep } from './trace.js';
+
+/** Geneve and VXLAN over IPv4 both add outer Ethernet 14 + IPv4 20 + UDP 8 + 8 bytes. */
+export const TUNNEL_OVERHEAD = 50;
+const MAX_HOPS = 256;
+
+type Hop =
+  | { at: 'bridge'; node: SimNode; inPort: number; packet: Packet }
+  | { at: 'pod'; node: SimNode; pod: PodStack; packet: Packet }
+  | { at: 'host'; node: SimNode; packet: Packet; from: 'gw' | 'underlay' }
+  | { at: 'external'; from: SimNode; packet: Packet };
+
+interface Journey {
+  trace?: TraceStep[];
+  queue: Hop[];
+  deliveries: { delivery: Delivery; packet: Packet }[];
+  drop?: DropInfo;
+  hops: number;
+}
+
+export interface SimClusterOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface UnderlayStats {
+  tunnelPackets: number;
+  /** Outer bytes on the wire (inner frame + 50). */
+  tunnelBytes: number;
+  routedPackets: number;
+  routedBytes: number;
+}
+
+export class SimCluster implements DatapathExecutor {
+  readonly name = 'sim';
+  readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly nodes = new Map<string, SimNode>();
+  private readonly nodesByIp = new Map<Ipv4, SimNode>();
+  private nextPort = 32768;
+  readonly underlay: UnderlayStats = { tunnelPackets: 0, tunnelBytes: 0, routedPackets: 0, routedBytes: 0 };
+
+  constructor(opts: SimClusterOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  static async create(opts: SimClusterOptions = {}): Promise<SimCluster> {
+    return new SimCluster(opts);
+  }
+
+  /** Adds a Node and installs its node config. Peers are the caller's business (upsertPeerNode), as for the agent. */
+  async addNode(cfg: NodeConfig): Promise<SimNode> {
+    if (this.nodes.has(cfg.nodeName)) throw new AntreaError('ERR_DATAPATH_INVALID', `Node ${cfg.nodeName} already exists`, { field: 'nodeName' });
+    const node = new SimNode(cfg.nodeName, this.clock, { logger: this.log.child({ node: cfg.nodeName }) });
+    await node.setNodeConfig(cfg);
+    this.nodes.set(cfg.nodeName, node);
+    this.nodesByIp.set(parseIpv4(cfg.nodeIP), node);
+    return node;
+  }
+
+  node(name: string): SimNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new AntreaError('ERR_DATAPATH_UNKNOWN_NODE', `no Node named ${name}`, { field: 'node' });
+    return n;
+  }
+
+  nodeList(): SimNode[] {
+    return [...this.nodes.values()];
+  }
+
+  async conntrack(nodeName: string): Promise<ConntrackEntry[]> {
+    return this.node(nodeName).bridge.conntrack.list();
+  }
+
+  async close(): Promise<void> {
+    this.nodes.clear();
+    this.nodesByIp.clear();
+  }
+
+  /** A fresh source port / ICMP id, unique per request in this cluster. */
+  allocatePort(): number {
+    const p = this.nextPort++;
+    if (this.nextPort > 60999) this.nextPort = 32768;
+    return p;
+  }
+
+  findPod(key: string): { node: SimNode; pod: PodStack } | undefined {
+    for (const node of this.nodes.values()) {
+      const pod = node.pods.get(key);
+      if (pod) return { node, pod };
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Journeys
+
+  private run(j: Journey): void {
+    while (j.queue.length > 0) {
+      if (++j.hops > MAX_HOPS) {
+        j.drop = { node: '-', reason: `packet looped: more than ${MAX_HOPS} hops` };
+        return;
+      }
+      const hop = j.queue.shift() as Hop;
+      switch (hop.at) {
+        case 'bridge':
+          this.atBridge(j, hop.node, hop.inPort, hop.packet);
+          break;
+        case 'pod':
+          this.atPod(j, hop.node, hop.pod, hop.packet);
+          break;
+        case 'host':
+          this.atHost(j, hop.node, hop.packet, hop.from);
+          break;
+        case 'external':
+          j.trace?.push({ kind: 'host', node: hop.from.nodeName, action: 'external', detail: `left the cluster: ${describePacket(hop.packet)}` });
+          if (hop.packet.ip) j.deliveries.push({ delivery: { node: hop.from.nodeName, external: true }, packet: hop.packet });
+          break;
+      }
+    }
+  }
+
+  private journey(trace: boolean, first: Hop): Journey {
+    const j: Journey = { ...(trace ? { trace: [] } : {}), queue: [first], deliveries: [], hops: 0 };
+    this.run(j);
+    return j;
+  }
+
+  private atBridge(j: Journey, node: SimNode, inPort: number, packet: Packet): void {
+    const r = node.bridge.process(packet, inPort, j.trace);
+    if (r.drop && r.outputs.length === 0) j.drop = r.drop;
+    for (const out of r.outputs) {
+      const port = node.bridge.port(out.port);
+      if (!port) continue;
+      if (port.kind === 'tunnel') {
+        const dstIp = out.packet.tunnel?.dst ?? 0;
+        const peer = this.nodesByIp.get(dstIp);
+        if (!peer || !peer.parsed.encap) {
+          j.drop = { node: node.nodeName, reason: `tunnel destination ${formatIpv4(dstIp)} is not a Node with a tunnel port` };
+          j.trace?.push({ kind: 'drop', node: node.nodeName, reason: j.drop.reason });
+          continue;
+        }
+        const outer = frameLength(out.packet) + TUNNEL_OVERHEAD;
+        this.underlay.tunnelPackets++;
+        this.underlay.tunnelBytes += outer;
+        const vni = out.packet.tunnel?.vni ?? 0;
+        j.trace?.push({ kind: 'tunnel', from: node.nodeName, to: peer.nodeName, tunnelType: node.config.tunnelType, vni, outerBytes: outer });
+        const inner: Packet = { ...out.packet, tunnel: { src: node.parsed.nodeIP, dst: dstIp, vni } };
+        j.queue.push({ at: 'bridge', node: peer, inPort: TUNNEL_OFPORT, packet: inner });
+      } else if (port.kind === 'gateway') {
+        const { tunnel: _t, ...p } = out.packet;
+        j.queue.push({ at: 'host', node, packet: p, from: 'gw' });
+      } else {
+        const pod = node.podsByPort.get(out.port);
+        if (pod) {
+          const { tunnel: _t, ...p } = out.packet;
+          j.queue.push({ at: 'pod', node, pod, packet: p });
+        }
+      }
+    }
+  }
+
+  private atPod(j: Journey, node: SimNode, pod: PodStack, p: Packet): void {
+    if (p.arp) {
+      if (p.arp.op === 1 && pod.ips.includes(p.arp.tpa)) {
+        pod.neighbors.set(p.arp.spa, p.arp.sha);
+        const reply: Packet = {
+          ethSrc: pod.mac, ethDst: p.arp.sha, ethType: ETH_TYPE_ARP, payloadLength: 0,
+          arp: { op: 2, sha: pod.mac, spa: p.arp.tpa, tha: p.arp.sha, tpa: p.arp.spa },
+        };
+        j.queue.push({ at: 'bridge', node, inPort: pod.ofPort, packet: reply });
+      } else if (p.arp.op === 2 && p.ethDst === pod.mac) {
+        pod.neighbors.set(p.arp.spa, p.arp.sha);
+      }
+      return;
+    }
+    if (!p.ip) return;
+    if (p.ethDst !== pod.mac && p.ethDst !== BROADCAST_MAC) {
+      this.reject(j, node, pod.key, `Pod ${pod.key} dropped a frame for another MAC`);
+      return;
+    }
+    if (!pod.ips.includes(p.ip.dst)) {
+      this.reject(j, node, pod.key, `Pod ${pod.key} dropped a packet for ${formatIpv4(p.ip.dst)}, which is not its IP`);
+      return;
+    }
+    j.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint: pod.key, action: 'received', detail: describePacket(p) });
+    j.deliveries.push({ delivery: { node: node.nodeName, pod: pod.key }, packet: p });
+  }
+
+  private reject(j: Journey, node: SimNode, endpoint: string, reason: string): void {
+    j.drop = { node: node.nodeName, reason };
+    j.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint, action: 'rejected', detail: reason });
+  }
+
+  private atHost(j: Journey, node: SimNode, p: Packet, from: 'gw' | 'underlay'): void {
+    const { gwIP, gwMAC, nodeIP } = node.parsed;
+    if (p.arp) {
+      if (from !== 'gw') return;
+      if (p.arp.op === 1 && p.arp.tpa === gwIP) {
+        node.hostNeighbors.set(p.arp.spa, p.arp.sha);
+        const reply: Packet = {
+          ethSrc: gwMAC, ethDst: p.arp.sha, ethType: ETH_TYPE_ARP, payloadLength: 0,
+          arp: { op: 2, sha: gwMAC, spa: gwIP, tha: p.arp.sha, tpa: p.arp.spa },
+        };
+        j.queue.push({ at: 'bridge', node, inPort: GATEWAY_OFPORT, packet: reply });
+      } else if (p.arp.op === 2 && p.ethDst === gwMAC) {
+        node.hostNeighbors.set(p.arp.spa, p.arp.sha);
+      }
+      return;
+    }
+    if (!p.ip) return;
+    if (from === 'gw' && p.ethDst !== gwMAC && p.ethDst !== BROADCAST_MAC) {
+      this.reject(j, node, 'host', `host of ${node.nodeName} dropped a frame on antrea-gw0 for another MAC`);
+      return;
+    }
+    if (p.ip.dst === gwIP || p.ip.dst === nodeIP) {
+      j.trace?.push({ kind: 'host', node: node.nodeName, action: 'delivered', detail: describePacket(p) });
+      j.deliveries.push({ delivery: { node: node.nodeName, host: true }, packet: p });
+      return;
+    }
+    // Forwarding: the host decrements the TTL.
+    if (p.ip.ttl <= 1) {
+      j.drop = { node: node.nodeName, reason: `host of ${node.nodeName}: TTL expired in transit` };
+      j.trace?.push({ kind: 'host', node: node.nodeName, action: 'dropped', detail: j.drop.reason });
+      return;
+    }
+    const fwd: Packet = { ...p, ip: { ...p.ip, ttl: p.ip.ttl - 1 } };
+    this.hostSend(j, node, fwd, from);
+  }
+
+  /** Routes a packet from the host network stack of `node`. */
+  private hostSend(j: Journey, node: SimNode, p: Packet, from: 'gw' | 'underlay' | 'local'): void {
+    const ip = p.ip;
+    if (!ip) return;
+    const route = node.route(ip.dst);
+    const peer = this.nodesByIp.get(ip.dst);
+    if (peer && peer !== node) {
+      this.underlaySend(j, node, peer, p);
+      return;
+    }
+    if (!route) {
+      if (from === 'underlay') {
+        j.drop = { node: node.nodeName, reason: `host of ${node.nodeName}: no route to ${formatIpv4(ip.dst)}` };
+        j.trace?.push({ kind: 'host', node: node.nodeName, action: 'dropped', detail: j.drop.reason });
+        return;
+      }
+      j.queue.push({ at: 'external', from: node, packet: p });
+      return;
+    }
+    if (route.via === 'underlay') {
+      const next = this.nodesByIp.get(route.nextHop);
+      if (!next) {
+        j.drop = { node: node.nodeName, reason: `host of ${node.nodeName}: next hop ${formatIpv4(route.nextHop)} is unreachable` };
+        return;
+      }
+      this.underlaySend(j, node, next, p);
+      return;
+    }
+    // Out antrea-gw0: resolve the next hop's MAC (a local Pod, or a peer gateway answered by the ARP responder).
+    const nextHop = node.parsed.podCIDR && route.cidr === node.parsed.podCIDR ? ip.dst : route.nextHop;
+    const mac = this.resolve(node, { kind: 'host' }, nextHop);
+    if (mac === undefined) {
+      j.drop = { node: node.nodeName, reason: `host of ${node.nodeName}: ARP for ${formatIpv4(nextHop)} on antrea-gw0 got no reply` };
+      j.trace?.push({ kind: 'host', node: node.nodeName, action: 'dropped', detail: j.drop.reason });
+      return;
+    }
+    j.trace?.push({ kind: 'host', node: node.nodeName, action: 'routed', detail: `${describePacket(p)} via antrea-gw0` });
+    j.queue.push({ at: 'bridge', node, inPort: GATEWAY_OFPORT, packet: { ...p, ethSrc: node.parsed.gwMAC, ethDst: mac } });
+  }
+
+  private underlaySend(j: Journey, from: SimNode, to: SimNode, p: Packet): void {
+    this.underlay.routedPackets++;
+    this.underlay.routedBytes += frameLength(p);
+    j.trace?.push({ kind: 'host', node: from.nodeName, action: 'underlay', detail: `${describePacket(p)} to ${to.nodeName}` });
+    j.queue.push({ at: 'host', node: to, packet: p, from: 'underlay' });
+  }
+
+  /**
+   * Resolves an IP to a MAC for a Pod or the host: from the cache, else by an ARP request sent through the
+   * pipeline (its own journey, not part of the caller's trace).
+   */
+  private resolve(node: SimNode, who: { kind: 'pod'; pod: PodStack } | { kind: 'host' }, ip: Ipv4): Mac | undefined {
+    const cache = who.kind === 'pod' ? who.pod.neighbors : node.hostNeighbors;
+    const hit = cache.get(ip);
+    if (hit !== undefined) return hit;
+    const mac = who.kind === 'pod' ? who.pod.mac : node.parsed.gwMAC;
+    const spa = who.kind === 'pod' ? who.pod.ip : node.parsed.gwIP;
+    const req: Packet = {
+      ethSrc: mac, ethDst: BROADCAST_MAC, ethType: ETH_TYPE_ARP, payloadLength: 0,
+      arp: { op: 1, sha: mac, spa, tha: 0, tpa: ip },
+    };
+    this.journey(false, { at: 'bridge', node, inPort: who.kind === 'pod' ? who.pod.ofPort : GATEWAY_OFPORT, packet: req });
+    return cache.get(ip);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Traffic API
+
+  private buildL4(protocol: SendRequest['protocol'], srcPort: number, dstPort: number, flags: number, icmpType = 8, seq = 0): Pick<Packet, 'l4'> & { proto: number } {
+    if (protocol === 'TCP') return { proto: IPPROTO_TCP, l4: { kind: 'tcp', srcPort, dstPort, flags } };
+    if (protocol === 'UDP') return { proto: IPPROTO_UDP, l4: { kind: 'udp', srcPort, dstPort } };
+    return { proto: IPPROTO_ICMP, l4: { kind: 'icmp', type: icmpType, code: 0, id: srcPort, seq } };
+  }
+
+  /** Sends one IP packet from an endpoint; `l4` overrides the default transport header. */
+  private sendPacket(from: Endpoint, dst: Ipv4, l4: Packet['l4'], proto: number, opts: { srcIP?: string; srcMAC?: string; payloadLength?: number; ttl?: number; trace: boolean; srcIPOverride?: Ipv4 }): { journey: Journey; packet?: Packet } {
+    const ttl = opts.ttl ?? 64;
+    const payloadLength = opts.payloadLength ?? 0;
+    const trace = opts.trace;
+    if ('pod' in from) {
+      const found = this.findPod(from.pod);
+      if (!found) throw new AntreaError('ERR_DATAPATH_UNKNOWN_POD', `no Pod ${from.pod} on any Node`, { field: 'from.pod' });
+      const { node, pod } = found;
+      const srcIp = opts.srcIP !== undefined ? parseIpv4(opts.srcIP) : (opts.srcIPOverride ?? pod.ip);
+      const srcMac = opts.srcMAC !== undefined ? parseMac(opts.srcMAC) : pod.mac;
+      const onLink = (dst & node.parsed.podCIDR.mask) >>> 0 === node.parsed.podCIDR.ip;
+      const nextHop = onLink ? dst : node.parsed.gwIP;
+      const dstMac = this.resolve(node, { kind: 'pod', pod }, nextHop);
+      const packet: Packet = { ethSrc: srcMac, ethDst: dstMac ?? 0, ethType: ETH_TYPE_IP, payloadLength, ip: { src: srcIp, dst, proto, ttl, dscp: 0 }, ...(l4 ? { l4 } : {}) };
+      if (dstMac === undefined) {
+        const reason = `Pod ${pod.key}: ARP for ${formatIpv4(nextHop)} got no reply`;
+        const j: Journey = { ...(trace ? { trace: [{ kind: 'drop', node: node.nodeName, reason }] } : {}), queue: [], deliveries: [], hops: 0, drop: { node: node.nodeName, reason } };
+        return { journey: j, packet };
+      }
+      const j0: Journey = { ...(trace ? { trace: [] } : {}), queue: [{ at: 'bridge', node, inPort: pod.ofPort, packet }], deliveries: [], hops: 0 };
+      j0.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint: pod.key, action: 'sent', detail: describePacket(packet) });
+      this.run(j0);
+      return { journey: j0, packet };
+    }
+    if ('node' in from) {
+      const node = this.node(from.node);
+      const route = node.route(dst);
+      const srcIp = opts.srcIP !== undefined ? parseIpv4(opts.srcIP) : (opts.srcIPOverride ?? (route && route.via === 'gw' ? node.parsed.gwIP : node.parsed.nodeIP));
+      const packet: Packet = { ethSrc: node.parsed.gwMAC, ethDst: 0, ethType: ETH_TYPE_IP, payloadLength, ip: { src: srcIp, dst, proto, ttl, dscp: 0 }, ...(l4 ? { l4 } : {}) };
+      const j: Journey = { ...(trace ? { trace: [] } : {}), queue: [], deliveries: [], hops: 0 };
+      j.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint: 'host', action: 'sent', detail: describePacket(packet) });
+      if (dst === node.parsed.nodeIP || dst === node.parsed.gwIP) j.deliveries.push({ delivery: { node: node.nodeName, host: true }, packet });
+      else this.hostSend(j, node, packet, 'local');
+      this.run(j);
+      return { journey: j, packet };
+    }
+    const via = this.node(from.via);
+    const srcIp = opts.srcIPOverride ?? parseIpv4(from.external);
+    const packet: Packet = { ethSrc: parseMac('02:ee:ee:ee:ee:ee'), ethDst: 0, ethType: ETH_TYPE_IP, payloadLength, ip: { src: srcIp, dst, proto, ttl, dscp: 0 }, ...(l4 ? { l4 } : {}) };
+    const j: Journey = { ...(trace ? { trace: [] } : {}), queue: [{ at: 'host', node: via, packet, from: 'underlay' }], deliveries: [], hops: 0 };
+    j.trace?.push({ kind: 'endpoint', node: via.nodeName, endpoint: `external ${from.external}`, action: 'sent', detail: describePacket(packet) });
+    this.run(j);
+    return { journey: j, packet };
+  }
+
+  private result(j: Journey, srcPort: number, wantL4: 'tcp' | 'udp' | 'icmp' | undefined, proto: number): PacketResult {
+    const hit = j.deliveries.find((d) => d.packet.ip?.proto === proto && (wantL4 === undefined || d.packet.l4?.kind === wantL4));
+    const r: PacketResult = { delivered: hit !== undefined, srcPort, trace: j.trace ?? [] };
+    if (hit) {
+      r.deliveredTo = hit.delivery;
+      const p = hit.packet;
+      const l4 = p.l4;
+      r.received = {
+        srcIP: formatIpv4(p.ip?.src ?? 0),
+        dstIP: formatIpv4(p.ip?.dst ?? 0),
+        srcPort: l4 && l4.kind !== 'icmp' ? l4.srcPort : l4?.kind === 'icmp' ? l4.id : 0,
+        dstPort: l4 && l4.kind !== 'icmp' ? l4.dstPort : 0,
+        ttl: p.ip?.ttl ?? 0,
+      };
+    } else {
+      r.dropped = j.drop ?? { node: '-', reason: 'the packet reached no endpoint' };
+    }
+    return r;
+  }
+
+  async send(req: SendRequest): Promise<PacketResult> {
+    return this.sendSync(req);
+  }
+
+  sendSync(req: SendRequest): PacketResult {
+    const srcPort = req.srcPort ?? this.allocatePort();
+    const flags = req.protocol === 'TCP' ? parseTcpFlags(req.tcpFlags ?? 'S') : 0;
+    const { proto, l4 } = this.buildL4(req.protocol, srcPort, req.to.port ?? 0, flags);
+    const { journey } = this.sendPacket(req.from, parseIpv4(req.to.ip), l4, proto, {
+      ...(req.srcIP !== undefined ? { srcIP: req.srcIP } : {}),
+      ...(req.srcMAC !== undefined ? { srcMAC: req.srcMAC } : {}),
+      ...(req.payloadLength !== undefined ? { payloadLength: req.payloadLength } : {}),
+      ...(req.ttl !== undefined ? { ttl: req.ttl } : {}),
+      trace: req.trace ?? true,
+    });
+    return this.result(journey, srcPort, l4?.kind, proto);
+  }
+
+  async connect(req: ConnectRequest): Promise<ConnectionResult> {
+    return this.connectSync(req);
+  }
+
+  /**
+   * A connection: TCP handshake (SYN, SYN-ACK, ACK), `exchanges` request/reply pairs with payload, and an optional
+   * FIN close; UDP and ICMP echo do request/reply pairs. Replies come from whoever received the request, addressed
+   * to the source it saw, so conntrack sees both directions (and un-NATs the replies).
+   */
+  connectSync(req: ConnectRequest): ConnectionResult {
+    const srcPort = req.srcPort ?? this.allocatePort();
+    const dst = parseIpv4(req.to.ip);
+    const dport = req.to.port ?? 0;
+    const trace = req.trace ?? false;
+    const payload = req.payloadLength ?? 100;
+    const exchanges = req.exchanges ?? 1;
+    const res: ConnectionResult = { established: false, srcPort, delivered: { request: 0, reply: 0 }, sent: { request: 0, reply: 0 }, bytes: { request: 0, reply: 0 }, packets: [] };
+    let replyFrom: Endpoint | undefined;
+    let replyTo: { ip: Ipv4; port: number } | undefined;
+    let replySrc: { ip: Ipv4; port: number } | undefined;
+    const proto = req.protocol;
+
+    const request = (flags: number, len: number, seq: number): PacketResult => {
+      const b = this.buildL4(proto, srcPort, dport, flags, 8, seq);
+      const { journey, packet } = this.sendPacket(req.from, dst, b.l4, b.proto, { payloadLength: len, trace });
+      const r = this.result(journey, srcPort, b.l4?.kind, b.proto);
+      res.sent.request++;
+      if (packet) res.bytes.request += ipLength(packet);
+      res.packets.push(r);
+      if (r.delivered) {
+        res.delivered.request++;
+        const d = r.deliveredTo as Delivery;
+        const recv = r.received as NonNullable<PacketResult['received']>;
+        replyFrom = d.pod ? { pod: d.pod } : d.host ? { node: d.node } : { external: recv.dstIP, via: d.node };
+        replyTo = { ip: parseIpv4(recv.srcIP), port: recv.srcPort };
+        replySrc = { ip: parseIpv4(recv.dstIP), port: recv.dstPort };
+      } else res.failure ??= r;
+      return r;
+    };
+    const reply = (flags: number, len: number, seq: number): PacketResult | undefined => {
+      if (!replyFrom || !replyTo || !replySrc) return undefined;
+      const b = proto === 'ICMP'
+        ? { proto: IPPROTO_ICMP, l4: { kind: 'icmp' as const, type: 0, code: 0, id: replyTo.port, seq } }
+        : this.buildL4(proto, replySrc.port, replyTo.port, flags);
+      const { journey, packet } = this.sendPacket(replyFrom, replyTo.ip, b.l4, b.proto, { payloadLength: len, trace, srcIPOverride: replySrc.ip });
+      const r = this.result(journey, replyTo.port, b.l4?.kind, b.proto);
+      res.sent.reply++;
+      if (packet) res.bytes.reply += ipLength(packet);
+      res.packets.push(r);
+      if (r.delivered) res.delivered.reply++;
+      else res.failure ??= r;
+      return r;
+    };
+
+    if (proto === 'TCP') {
+      if (!request(TCP_SYN, 0, 0).delivered) return res;
+      if (!reply(TCP_SYN | TCP_ACK, 0, 0)?.delivered) return res;
+      if (!request(TCP_ACK, 0, 0).delivered) return res;
+      res.established = true;
+      for (let i = 0; i < exchanges; i++) {
+        request(TCP_PSH | TCP_ACK, payload, i);
+        reply(TCP_PSH | TCP_ACK, payload, i);
+      }
+      if (req.close) {
+        request(TCP_FIN | TCP_ACK, 0, 0);
+        reply(TCP_FIN | TCP_ACK, 0, 0);
+        request(TCP_ACK, 0, 0);
+      }
+      return res;
+    }
+    for (let i = 0; i < exchanges; i++) {
+      const q = request(0, payload, i);
+      if (!q.delivered) return res;
+      const r = reply(0, payload, i);
+      if (r?.delivered) res.established = true;
+    }
+    return res;
+  }
+}
+
+export function parseTcpFlags(text: string): number {
+  let f = 0;
+  for (const ch of text.toUpperCase()) {
+    if (ch === 'S') f |= TCP_SYN;
+    else if (ch === 'A') f |= TCP_ACK;
+    else if (ch === 'F') f |= TCP_FIN;
+    else if (ch === 'R') f |= TCP_RST;
+    else if (ch === 'P') f |= TCP_PSH;
+    else throw new AntreaError('ERR_DATAPATH_INVALID', `TCP flag "${ch}" is not one of S, A, F, R, P`, { field: 'tcpFlags' });
+  }
+  return f;
+}
+
+export { GLOBAL_VIRTUAL_MAC };

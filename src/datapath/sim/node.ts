@@ -1,0 +1,174 @@
+/**
+ * One simulated Node: the `Datapath` implementation (compiler + software bridge), the Pods' network stacks attached
+ * to their OF ports, and the Node's host network stack behind antrea-gw0 (routes to peer Pod CIDRs through gw0 in
+ * encap, over the underlay in noEncap; neighbour resolution by real ARP through the pipeline).
+ */
+import type { Datapath, DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface } from '../types.js';
+import { podKey } from '../types.js';
+import type { Flow, Group } from '../pipeline/flow.js';
+import { PipelineCompiler, type CompilerOptions } from '../pipeline/compiler.js';
+import { GATEWAY_OFPORT, TUNNEL_OFPORT } from '../pipeline/fields.js';
+import { peerGatewayIP } from '../pipeline/stages/peer.js';
+import { AntreaError } from '../../util/errors.js';
+import { SimBridge } from './bridge.js';
+import type { Clock } from './clock.js';
+import { cidrContains, parseCidr, parseIpv4, parseMac, type Cidr, type Ipv4, type Mac } from '../net/addr.js';
+
+export interface PodStack {
+  key: string;
+  ofPort: number;
+  ip: Ipv4;
+  ips: Ipv4[];
+  ipsText: string;
+  mac: Mac;
+  neighbors: Map<Ipv4, Mac>;
+}
+
+export interface HostRoute {
+  cidr: Cidr;
+  /** 'gw' = out antrea-gw0 (onlink via the peer gateway in encap); 'underlay' = to nextHop over the Node network. */
+  via: 'gw' | 'underlay';
+  nextHop: Ipv4;
+}
+
+export class SimNode implements Datapath {
+  readonly bridge: SimBridge;
+  readonly compiler: PipelineCompiler;
+  readonly pods = new Map<string, PodStack>();
+  readonly podsByPort = new Map<number, PodStack>();
+  readonly podsByIp = new Map<Ipv4, PodStack>();
+  /** The host's neighbour cache on antrea-gw0. */
+  readonly hostNeighbors = new Map<Ipv4, Mac>();
+  private cfgParsed?: { nodeIP: Ipv4; gwIP: Ipv4; gwMAC: Mac; podCIDR: Cidr; encap: boolean };
+
+  constructor(
+    readonly nodeName: string,
+    clock: Clock,
+    opts: CompilerOptions = {},
+  ) {
+    this.bridge = new SimBridge(nodeName, clock);
+    this.compiler = new PipelineCompiler(opts);
+  }
+
+  get config(): NodeConfig {
+    const c = this.compiler.nodeConfig;
+    if (!c) throw new AntreaError('ERR_DATAPATH_NO_NODE_CONFIG', `Node ${this.nodeName} has no node config yet`);
+    return c;
+  }
+
+  get parsed(): { nodeIP: Ipv4; gwIP: Ipv4; gwMAC: Mac; podCIDR: Cidr; encap: boolean } {
+    if (!this.cfgParsed) throw new AntreaError('ERR_DATAPATH_NO_NODE_CONFIG', `Node ${this.nodeName} has no node config yet`);
+    return this.cfgParsed;
+  }
+
+  async setNodeConfig(cfg: NodeConfig): Promise<FlowDiff> {
+    if (cfg.nodeName !== this.nodeName) {
+      throw new AntreaError('ERR_DATAPATH_INVALID', `node config for ${cfg.nodeName} given to Node ${this.nodeName}`, { field: 'nodeName' });
+    }
+    const diff = this.compiler.setNodeConfig(cfg);
+    this.bridge.applyDiff(diff);
+    this.cfgParsed = {
+      nodeIP: parseIpv4(cfg.nodeIP),
+      gwIP: parseIpv4(cfg.gatewayIP),
+      gwMAC: parseMac(cfg.gatewayMAC),
+      podCIDR: parseCidr(cfg.podCIDR),
+      encap: cfg.trafficEncapMode === 'encap',
+    };
+    this.bridge.attachPort(GATEWAY_OFPORT, { name: 'antrea-gw0', kind: 'gateway' });
+    if (this.cfgParsed.encap) this.bridge.attachPort(TUNNEL_OFPORT, { name: 'antrea-tun0', kind: 'tunnel' });
+    else this.bridge.detachPort(TUNNEL_OFPORT);
+    return diff;
+  }
+
+  async apply(changes: readonly DesiredStateChange[]): Promise<FlowDiff> {
+    let diff: FlowDiff;
+    try {
+      diff = this.compiler.apply(changes);
+    } catch (err) {
+      const partial = err instanceof AntreaError ? (err.details.appliedDiff as FlowDiff | undefined) : undefined;
+      if (partial) {
+        this.bridge.applyDiff(partial);
+        this.syncPods(changes);
+      }
+      throw err;
+    }
+    this.bridge.applyDiff(diff);
+    this.syncPods(changes);
+    return diff;
+  }
+
+  /** Attaches and detaches the changed Pods' stacks to match the compiler (the CNI's veth add/del). */
+  private syncPods(changes: readonly DesiredStateChange[]): void {
+    const want = this.compiler.podsByKey();
+    for (const ch of changes) {
+      if (ch.kind !== 'pod') continue;
+      const key = ch.op === 'upsert' ? podKey(ch.pod) : ch.key;
+      const p = want.get(key);
+      const stack = this.pods.get(key);
+      if (stack && (!p || p.ofPort !== stack.ofPort || parseMac(p.mac) !== stack.mac || p.ips.join() !== stack.ipsText)) {
+        this.bridge.detachPort(stack.ofPort);
+        this.podsByPort.delete(stack.ofPort);
+        for (const ip of stack.ips) if (this.podsByIp.get(ip) === stack) this.podsByIp.delete(ip);
+        this.pods.delete(key);
+      }
+      if (p && !this.pods.has(key)) this.attachPod(p);
+    }
+  }
+
+  private attachPod(p: PodInterface): void {
+    const ips = p.ips.map(parseIpv4);
+    const stack: PodStack = { key: podKey(p), ofPort: p.ofPort, ip: ips[0] as Ipv4, ips, ipsText: p.ips.join(), mac: parseMac(p.mac), neighbors: new Map() };
+    this.pods.set(stack.key, stack);
+    this.podsByPort.set(p.ofPort, stack);
+    for (const ip of ips) this.podsByIp.set(ip, stack);
+    this.bridge.attachPort(p.ofPort, { name: p.interfaceName, kind: 'pod' });
+  }
+
+  upsertPod(pod: PodInterface): Promise<FlowDiff> {
+    return this.apply([{ kind: 'pod', op: 'upsert', pod }]);
+  }
+
+  removePod(namespace: string, name: string): Promise<FlowDiff> {
+    return this.apply([{ kind: 'pod', op: 'remove', key: `${namespace}/${name}` }]);
+  }
+
+  upsertPeerNode(peer: PeerNode): Promise<FlowDiff> {
+    return this.apply([{ kind: 'peerNode', op: 'upsert', peer }]);
+  }
+
+  removePeerNode(nodeName: string): Promise<FlowDiff> {
+    return this.apply([{ kind: 'peerNode', op: 'remove', key: nodeName }]);
+  }
+
+  async dumpFlows(): Promise<Flow[]> {
+    return this.compiler.flows();
+  }
+
+  async dumpGroups(): Promise<Group[]> {
+    return this.compiler.groupList();
+  }
+
+  /** The host's routing table, derived from the peer Nodes (what Antrea's route client installs). */
+  routes(): HostRoute[] {
+    const { podCIDR, gwIP, encap } = this.parsed;
+    const out: HostRoute[] = [{ cidr: podCIDR, via: 'gw', nextHop: gwIP }];
+    for (const peer of this.compiler.peersByName().values()) {
+      out.push(
+        encap
+          ? { cidr: parseCidr(peer.podCIDR), via: 'gw', nextHop: parseIpv4(peerGatewayIP(peer)) }
+          : { cidr: parseCidr(peer.podCIDR), via: 'underlay', nextHop: parseIpv4(peer.nodeIP) },
+      );
+    }
+    return out;
+  }
+
+  route(dst: Ipv4): HostRoute | undefined {
+    let best: HostRoute | undefined;
+    for (const r of this.routes()) if (cidrContains(r.cidr, dst) && (!best || r.cidr.prefix > best.cidr.prefix)) best = r;
+    return best;
+  }
+
+  podByIp(ip: Ipv4): PodStack | undefined {
+    return this.podsByIp.get(ip);
+  }
+}

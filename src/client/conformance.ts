@@ -102,6 +102,21 @@ export function informerConformance(name: string, make: MakeHarness): void {
     assert.deepEqual(byNode.byIndex('nodeName', 'n1').map((o) => o.metadata.name).sort(), ['p1', 'p3']);
   });
 
+  test(`${name}: a field selector on spec.nodeName (what an agent watches) and paged lists`, async (t) => {
+    const h = await make(t, defaults);
+    const p = h.writer.resource<Pod>(pods).inNamespace('default');
+    for (let i = 0; i < 5; i++) await p.create(pod(`p${i}`, i % 2 === 0 ? 'n1' : 'n2'));
+    const mine = informer<Pod>(t, h, { gvr: pods, fieldSelector: 'spec.nodeName=n1', listPageSize: 2 }).start();
+    const all = informer<Pod>(t, h, { gvr: pods, listPageSize: 2 }).start();
+    await Promise.all([mine.waitForSync(5000), all.waitForSync(5000)]);
+    assert.deepEqual(mine.keys().sort(), ['default/p0', 'default/p2', 'default/p4']);
+    assert.equal(all.list().length, 5);
+    await p.create(pod('p5', 'n1'));
+    await p.create(pod('p6', 'n2'));
+    await waitFor(() => mine.list().length === 4 && all.list().length === 7, 'the new Pods');
+    assert.ok(mine.getByName('default', 'p5'));
+  });
+
   test(`${name}: after a 410 the informer re-lists and delivers the difference, deletes included`, async (t) => {
     const h = await make(t, { ...defaults, historySize: 5 });
     const w = h.writer.resource<ConfigMap>(configmaps).inNamespace('default');

@@ -5,7 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -208,6 +211,34 @@ test('kubeconfig: http on loopback is allowed (skipTLSVerify set for client-node
   remote.loadFromClusterAndUser({ name: 'c', server: 'http://10.0.0.1:6443', skipTLSVerify: false }, { name: 'u' });
   assert.throws(() => loadKubeConfig({ kubeconfig: remote }), /plain HTTP .* non-loopback/);
   assert.throws(() => loadKubeConfig({ kubeconfig: '/nonexistent/kubeconfig' }), (e: unknown) => (e as { code?: string }).code === 'ERR_KUBECONFIG');
+
+  // From a file named by KUBECONFIG, with a context chosen by name.
+  const dir = mkdtempSync(join(tmpdir(), 'antrea-kc-'));
+  const file = join(dir, 'config');
+  writeFileSync(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{name: local, cluster: {server: "http://127.0.0.1:7443"}}, {name: other, cluster: {server: "https://10.1.1.1"}}]',
+      'users: [{name: u, user: {}}]',
+      'contexts: [{name: local, context: {cluster: local, user: u}}, {name: other, context: {cluster: other, user: u}}]',
+      'current-context: other',
+    ].join('\n'),
+  );
+  const saved = process.env.KUBECONFIG;
+  process.env.KUBECONFIG = file;
+  try {
+    const fromEnv = new HttpClient({ context: 'local' });
+    assert.equal(fromEnv.server, 'http://127.0.0.1:7443');
+    assert.equal(fromEnv.kubeConfig.getCurrentCluster()?.skipTLSVerify, true);
+    assert.equal(new HttpClient({ kubeconfig: file }).server, 'https://10.1.1.1');
+    assert.throws(() => new HttpClient({ context: 'nope' }), /no context "nope"/);
+  } finally {
+    if (saved === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('watch streams events through client-node and ends after an ERROR event', async (t) => {

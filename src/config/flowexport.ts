@@ -3,6 +3,7 @@
  * `validateFlowExporterConfig`): the collector address `<HOST>:[<PORT>][:<PROTO>]` and the poll interval and
  * export timeouts as Go durations.
  */
+import { isIPv6 } from 'node:net';
 import { parseDuration } from './duration.js';
 
 export type FlowProto = 'tls' | 'tcp' | 'udp';
@@ -33,6 +34,10 @@ export function parseFlowCollectorAddr(addr: string): FlowCollector | { error: s
     bracketed = true;
   } else {
     parts = addr.split(':');
+    // Antrea would read `fd00::1` as host "fd00", port "", proto "1"; say what is wrong instead.
+    if (parts.length > 3 || isIPv6(addr)) {
+      return { error: `flow collector address ${addr} is given in invalid format (an IPv6 host must be in brackets, e.g. [fd00::1]:4739:tls)` };
+    }
   }
   let host: string;
   let portText: string;
@@ -50,7 +55,7 @@ export function parseFlowCollectorAddr(addr: string): FlowCollector | { error: s
     host = parts[0] as string;
     portText = DEFAULT_FLOW_COLLECTOR_PORT;
   } else {
-    return { error: 'flow collector address is given in invalid format' };
+    return { error: `flow collector address ${addr} is given in invalid format` };
   }
   if (host === '') return { error: 'flow collector address has an empty host' };
   if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {

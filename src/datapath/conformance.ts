@@ -1,0 +1,193 @@
+/**
+ * The conformance suite every datapath executor must pass (the simulator in sim/sim.test.ts, the OVS executor
+ * under root later). It drives Nodes only through the `Datapath` interface and traffic only through the
+ * `DatapathExecutor` traffic API, and asserts on behaviour: delivered or not, to whom, and where a drop happened.
+ *
+ *   datapathConformance(() => SimCluster.create(), { skip: { 'noEncap: Pod to Pod across Nodes': 'no underlay yet' } })
+ */
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Datapath, NodeConfig, PodInterface } from './types.js';
+import type { DatapathExecutor, PacketResult, Protocol } from './traffic.js';
+import { nodeConfig, peerOf, podOn } from './pipeline/testing.js';
+
+export interface ConformanceOptions {
+  /** Test name → reason; a skipped test names why. */
+  skip?: Record<string, string>;
+}
+
+interface Topology {
+  exec: DatapathExecutor;
+  nodes: Datapath[];
+  cfgs: NodeConfig[];
+  /** pods[n][i] = i-th Pod on Node n. */
+  pods: PodInterface[][];
+}
+
+async function twoNodes(
+  make: () => Promise<DatapathExecutor>,
+  mode: NodeConfig['trafficEncapMode'],
+  tunnelType: NodeConfig['tunnelType'] = 'geneve',
+  podsPerNode = 2,
+): Promise<Topology> {
+  const exec = await make();
+  const cfgs = [nodeConfig(1, mode, tunnelType), nodeConfig(2, mode, tunnelType)];
+  const nodes: Datapath[] = [];
+  for (const cfg of cfgs) nodes.push(await exec.addNode(cfg));
+  await (nodes[0] as Datapath).upsertPeerNode(peerOf(cfgs[1] as NodeConfig));
+  await (nodes[1] as Datapath).upsertPeerNode(peerOf(cfgs[0] as NodeConfig));
+  const pods = cfgs.map((cfg) => Array.from({ length: podsPerNode }, (_, i) => podOn(cfg, i, 'conformance')));
+  for (let n = 0; n < nodes.length; n++) for (const p of pods[n] as PodInterface[]) await (nodes[n] as Datapath).upsertPod(p);
+  return { exec, nodes, cfgs, pods };
+}
+
+const key = (p: PodInterface) => `${p.namespace}/${p.name}`;
+const ip = (p: PodInterface) => p.ips[0] as string;
+
+function explain(r: PacketResult): string {
+  return r.dropped ? `dropped on ${r.dropped.node} ${r.dropped.tableName ?? ''}: ${r.dropped.reason}` : 'delivered';
+}
+
+export function datapathConformance(make: () => Promise<DatapathExecutor>, opts: ConformanceOptions = {}): void {
+  const skip = opts.skip ?? {};
+  const test = (name: string, fn: () => Promise<void>) => (skip[name] !== undefined ? it(name, { skip: skip[name] }, () => undefined) : it(name, fn));
+  const open: DatapathExecutor[] = [];
+  const topo = async (...args: Parameters<typeof twoNodes> extends [unknown, ...infer R] ? R : never) => {
+    const t = await twoNodes(make, ...args);
+    open.push(t.exec);
+    return t;
+  };
+  after(async () => {
+    for (const e of open) await e.close();
+  });
+
+  const protocols: Protocol[] = ['TCP', 'UDP', 'ICMP'];
+
+  describe('datapath conformance: Pod to Pod on one Node', () => {
+    for (const protocol of protocols) {
+      test(`same Node: ${protocol} connection is established both ways`, async () => {
+        const t = await topo('encap');
+        const [a, b] = t.pods[0] as PodInterface[];
+        const c = await t.exec.connect({ from: { pod: key(a!) }, to: { ip: ip(b!), port: 8080 }, protocol, exchanges: 2 });
+        assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
+        assert.deepEqual(c.delivered, c.sent);
+        const first = c.packets[0] as PacketResult;
+        assert.deepEqual(first.deliveredTo, { node: 'node1', pod: key(b!) });
+        assert.equal(first.received?.srcIP, ip(a!));
+        assert.equal(first.received?.ttl, 64, 'local Pod to Pod is switched, not routed: no TTL decrement');
+      });
+    }
+  });
+
+  for (const [mode, tunnelType] of [['encap', 'geneve'], ['encap', 'vxlan'], ['noEncap', 'geneve']] as const) {
+    const label = mode === 'encap' ? `encap (${tunnelType})` : 'noEncap';
+    describe(`datapath conformance: Pod to Pod across Nodes, ${label}`, () => {
+      for (const protocol of protocols) {
+        test(`${label}: ${protocol} connection across Nodes is established both ways`, async () => {
+          const t = await topo(mode, tunnelType);
+          const a = (t.pods[0] as PodInterface[])[0] as PodInterface;
+          const b = (t.pods[1] as PodInterface[])[1] as PodInterface;
+          const c = await t.exec.connect({ from: { pod: key(a) }, to: { ip: ip(b), port: 5432 }, protocol, exchanges: 2 });
+          assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
+          assert.deepEqual(c.delivered, c.sent);
+          const first = c.packets[0] as PacketResult;
+          assert.deepEqual(first.deliveredTo, { node: 'node2', pod: key(b) });
+          assert.equal(first.received?.srcIP, ip(a), 'Pod-to-Pod traffic is not SNATed');
+          assert.equal(first.received?.ttl, 62, 'routed twice: TTL 64 → 62');
+        });
+      }
+      test(`${label}: the Node reaches a remote Pod and the Pod answers`, async () => {
+        const t = await topo(mode, tunnelType);
+        const b = (t.pods[1] as PodInterface[])[0] as PodInterface;
+        const c = await t.exec.connect({ from: { node: 'node1' }, to: { ip: ip(b), port: 10250 }, protocol: 'TCP' });
+        assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
+        assert.equal(c.packets[0]?.deliveredTo?.pod, key(b));
+      });
+    });
+  }
+
+  describe('datapath conformance: drops', () => {
+    test('a spoofed source IP is dropped at SpoofGuard', async () => {
+      const t = await topo('encap');
+      const [a, b] = t.pods[0] as PodInterface[];
+      const r = await t.exec.send({ from: { pod: key(a!) }, to: { ip: ip(b!), port: 80 }, protocol: 'TCP', srcIP: '10.10.0.200' });
+      assert.equal(r.delivered, false);
+      assert.equal(r.dropped?.node, 'node1');
+      assert.equal(r.dropped?.tableName, 'SpoofGuard', explain(r));
+    });
+    test('a spoofed source MAC is dropped at SpoofGuard', async () => {
+      const t = await topo('encap');
+      const [a, b] = t.pods[0] as PodInterface[];
+      const r = await t.exec.send({ from: { pod: key(a!) }, to: { ip: ip(b!), port: 80 }, protocol: 'UDP', srcMAC: '02:de:ad:be:ef:01' });
+      assert.equal(r.delivered, false);
+      assert.equal(r.dropped?.tableName, 'SpoofGuard', explain(r));
+    });
+    test('an unknown destination in a peer Pod CIDR is dropped with a reason', async () => {
+      const t = await topo('encap');
+      const a = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      const r = await t.exec.send({ from: { pod: key(a) }, to: { ip: '10.10.1.200', port: 80 }, protocol: 'TCP' });
+      assert.equal(r.delivered, false);
+      assert.equal(r.dropped?.node, 'node2', explain(r));
+      assert.ok(r.dropped?.reason, 'a drop names its reason');
+    });
+    test('an unknown destination in the local Pod CIDR is dropped with a reason', async () => {
+      const t = await topo('encap');
+      const a = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      const r = await t.exec.send({ from: { pod: key(a) }, to: { ip: '10.10.0.200', port: 80 }, protocol: 'UDP' });
+      assert.equal(r.delivered, false);
+      assert.ok(r.dropped?.reason);
+    });
+  });
+
+  describe('datapath conformance: conntrack', () => {
+    test('conntrack counters match the packets and bytes sent, on both Nodes', async () => {
+      const t = await topo('encap');
+      const a = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      const b = (t.pods[1] as PodInterface[])[0] as PodInterface;
+      const c = await t.exec.connect({ from: { pod: key(a) }, to: { ip: ip(b), port: 443 }, protocol: 'TCP', exchanges: 5, payloadLength: 200 });
+      assert.ok(c.established);
+      for (const node of ['node1', 'node2']) {
+        const entries = (await t.exec.conntrack(node)).filter((e) => e.orig.sport === c.srcPort && e.orig.dport === 443);
+        assert.equal(entries.length, 1, `one entry on ${node}`);
+        const e = entries[0]!;
+        assert.equal(e.orig.src, ip(a));
+        assert.equal(e.orig.dst, ip(b));
+        assert.equal(e.orig.packets, c.sent.request, `${node} orig packets`);
+        assert.equal(e.reply.packets, c.sent.reply, `${node} reply packets`);
+        assert.equal(e.orig.bytes, c.bytes.request, `${node} orig bytes`);
+        assert.equal(e.reply.bytes, c.bytes.reply, `${node} reply bytes`);
+        assert.equal(e.state, 'ESTABLISHED');
+      }
+    });
+    test('each connection gets its own source port and its own entry', async () => {
+      const t = await topo('encap');
+      const [a, b] = t.pods[0] as PodInterface[];
+      const c1 = await t.exec.connect({ from: { pod: key(a!) }, to: { ip: ip(b!), port: 80 }, protocol: 'UDP' });
+      const c2 = await t.exec.connect({ from: { pod: key(a!) }, to: { ip: ip(b!), port: 80 }, protocol: 'UDP' });
+      assert.notEqual(c1.srcPort, c2.srcPort);
+      const entries = (await t.exec.conntrack('node1')).filter((e) => e.protocol === 'udp' && e.orig.dport === 80);
+      assert.equal(entries.length, 2);
+    });
+  });
+
+  describe('datapath conformance: lifecycle', () => {
+    test('removing a Pod stops delivery to it', async () => {
+      const t = await topo('encap');
+      const a = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      const b = (t.pods[1] as PodInterface[])[0] as PodInterface;
+      assert.ok((await t.exec.send({ from: { pod: key(a) }, to: { ip: ip(b), port: 80 }, protocol: 'UDP' })).delivered);
+      await (t.nodes[1] as Datapath).removePod(b.namespace, b.name);
+      const r = await t.exec.send({ from: { pod: key(a) }, to: { ip: ip(b), port: 80 }, protocol: 'UDP' });
+      assert.equal(r.delivered, false);
+      assert.ok(!(await (t.nodes[1] as Datapath).dumpFlows()).some((f) => f.match.some((m) => m.field === 'in_port' && Number(m.value) === b.ofPort)));
+    });
+    test('removing a peer Node stops cross-Node delivery', async () => {
+      const t = await topo('encap');
+      const a = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      const b = (t.pods[1] as PodInterface[])[0] as PodInterface;
+      await (t.nodes[0] as Datapath).removePeerNode('node2');
+      const r = await t.exec.send({ from: { pod: key(a) }, to: { ip: ip(b), port: 80 }, protocol: 'UDP' });
+      assert.equal(r.deliveredTo?.pod, undefined);
+    });
+  });
+}

@@ -1,0 +1,4 @@
+import { datapathConformance } from '../conformance.js';
+import { SimCluster } from './cluster.js';
+
+datapathConformance(() => SimCluster.create());

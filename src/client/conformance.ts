@@ -146,6 +146,25 @@ export function informerConformance(name: string, make: MakeHarness): void {
     await waitFor(() => events.includes('add default/after'), 'events after the re-list');
   });
 
+  test(`${name}: a watch killed mid-stream resumes from the last resourceVersion, without a re-list`, async (t) => {
+    const h = await make(t, defaults);
+    const w = h.writer.resource<ConfigMap>(configmaps).inNamespace('default');
+    const inf = informer<ConfigMap>(t, h, { gvr: configmaps });
+    const events = recordEvents(inf);
+    inf.start();
+    await inf.waitForSync(5000);
+    await w.create(cm('one'));
+    await waitFor(() => events.includes('add default/one'), 'the first event');
+    for (let i = 0; i < 3; i++) {
+      h.breakWatches();
+      await w.create(cm(`after-kill-${i}`));
+      await waitFor(() => events.includes(`add default/after-kill-${i}`), `the event after kill ${i}`, 5000);
+    }
+    assert.equal(inf.stats.lists, 1);
+    assert.equal(inf.stats.relists, 0);
+    assert.equal(events.length, 4, events.join(', '));
+  });
+
   test(`${name}: a broken watch recovers with backoff, without a tight loop`, async (t) => {
     const h = await make(t, defaults);
     const w = h.writer.resource<ConfigMap>(configmaps).inNamespace('default');

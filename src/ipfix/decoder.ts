@@ -11,6 +11,17 @@ import { defaultRegistry, type IeRegistry } from './registry.js';
 import { makeTemplate, MIN_TEMPLATE_ID, type Template, type TemplateField } from './template.js';
 import { isValidLength, typeCodes, TypeCode, VARIABLE_LENGTH, type IpfixRecord } from './types.js';
 
+// Module-local copies of the type codes and helpers used per field (see TypeCode for why).
+const {
+  U8: T_U8, U16: T_U16, U32: T_U32, U64: T_U64, S8: T_S8, S16: T_S16, S32: T_S32, S64: T_S64, F32: T_F32, F64: T_F64,
+  Bool: T_Bool, Mac: T_Mac, Octets: T_Octets, Str: T_Str, DtSec: T_DtSec, DtMilli: T_DtMilli, DtMicro: T_DtMicro,
+  DtNano: T_DtNano, Ip4: T_Ip4, Ip6: T_Ip6,
+} = TypeCode;
+const VARLEN = VARIABLE_LENGTH;
+const fmtIpv4 = formatIpv4;
+const fmtIpv6 = formatIpv6;
+const fmtMac = formatMac;
+
 export interface MessageHeader {
   readonly version: number;
   readonly length: number;
@@ -300,15 +311,14 @@ function readDataSet(buf: Buffer, dv: DataView, p: number, end: number, t: Templ
   const options = t.scopeFieldCount > 0;
   const min = t.minRecordLength;
   const fields = t.fields;
-  const names = t.names;
   const n = fields.length;
   // Bytes left that cannot hold a record are padding (RFC 7011 section 3.3.1).
+  const vals = scratchValues(n);
   while (end - p >= min && end > p) {
-    const rec: IpfixRecord = {};
     for (let i = 0; i < n; i++) {
       const f = fields[i]!;
       let len = f.length;
-      if (len === VARIABLE_LENGTH) {
+      if (len === VARLEN) {
         if (p >= end) throw truncated(t, f);
         len = buf[p]!;
         p++;
@@ -319,11 +329,18 @@ function readDataSet(buf: Buffer, dv: DataView, p: number, end: number, t: Templ
         }
       }
       if (p + len > end) throw truncated(t, f);
-      rec[names[i]!] = readValue(buf, dv, p, len, f);
+      vals[i] = readValue(buf, dv, p, len, f);
       p += len;
     }
-    out.push({ templateId: t.id, template: t, options, fields: rec });
+    out.push({ templateId: t.id, template: t, options, fields: t.build(vals) });
   }
+}
+
+let scratch: IpfixRecord[string][] = [];
+/** One reusable array for a record's values: the builder copies them into the record object. */
+function scratchValues(n: number): IpfixRecord[string][] {
+  if (scratch.length < n) scratch = new Array<IpfixRecord[string]>(n).fill(0);
+  return scratch;
 }
 
 function truncated(t: Template, f: TemplateField): IpfixError {
@@ -334,54 +351,54 @@ function truncated(t: Template, f: TemplateField): IpfixError {
 
 function readValue(buf: Buffer, dv: DataView, p: number, len: number, f: TemplateField): IpfixRecord[string] {
   switch (f.code) {
-    case TypeCode.U8:
-    case TypeCode.U16:
-    case TypeCode.U32:
+    case T_U8:
+    case T_U16:
+    case T_U32:
       if (len === 1) return buf[p]!;
       if (len === 2) return dv.getUint16(p);
       if (len === 4) return dv.getUint32(p);
       return (buf[p]! << 16) | dv.getUint16(p + 1);
-    case TypeCode.U64:
+    case T_U64:
       if (len === 8) return dv.getBigUint64(p);
       return readUnsignedBig(buf, p, len);
-    case TypeCode.S8:
+    case T_S8:
       if (len === 1) return dv.getInt8(p);
       break;
-    case TypeCode.S16:
+    case T_S16:
       if (len === 2) return dv.getInt16(p);
       if (len === 1) return dv.getInt8(p);
       break;
-    case TypeCode.S32:
+    case T_S32:
       if (len === 4) return dv.getInt32(p);
       if (len === 2) return dv.getInt16(p);
       if (len === 1) return dv.getInt8(p);
       return Number(BigInt.asIntN(8 * len, readUnsignedBig(buf, p, len)));
-    case TypeCode.S64:
+    case T_S64:
       if (len === 8) return dv.getBigInt64(p);
       return BigInt.asIntN(8 * len, readUnsignedBig(buf, p, len));
-    case TypeCode.F32:
+    case T_F32:
       return dv.getFloat32(p);
-    case TypeCode.F64:
+    case T_F64:
       return len === 8 ? dv.getFloat64(p) : dv.getFloat32(p);
-    case TypeCode.Bool:
+    case T_Bool:
       // RFC 7011 6.1.5: 1 is true, 2 is false; other values are not valid, read them as false.
       return buf[p] === 1;
-    case TypeCode.Mac:
-      return formatMac(buf, p);
-    case TypeCode.Ip4:
-      return formatIpv4(buf, p);
-    case TypeCode.Ip6:
-      return formatIpv6(buf, p);
-    case TypeCode.DtSec:
+    case T_Mac:
+      return fmtMac(buf, p);
+    case T_Ip4:
+      return fmtIpv4(buf, p);
+    case T_Ip6:
+      return fmtIpv6(buf, p);
+    case T_DtSec:
       return dv.getUint32(p);
-    case TypeCode.DtMilli:
+    case T_DtMilli:
       return dv.getUint32(p) * TWO32 + dv.getUint32(p + 4);
-    case TypeCode.DtMicro:
-    case TypeCode.DtNano:
-      return readNtp(dv, p, f.code === TypeCode.DtMicro);
-    case TypeCode.Str:
-      return readString(buf, p, len, f.length !== VARIABLE_LENGTH);
-    case TypeCode.Octets:
+    case T_DtMicro:
+    case T_DtNano:
+      return readNtp(dv, p, f.code === T_DtMicro);
+    case T_Str:
+      return readString(buf, p, len, f.length !== VARLEN);
+    case T_Octets:
       return Buffer.from(buf.subarray(p, p + len));
   }
   return dv.getInt8(p); // unreachable for valid templates: signed lengths are checked against the type

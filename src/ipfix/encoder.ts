@@ -3,6 +3,17 @@ import { IpfixError } from './errors.js';
 import { type Template, type TemplateField } from './template.js';
 import { TypeCode, VARIABLE_LENGTH, type IpfixInputValue } from './types.js';
 
+// Module-local copies of the type codes and helpers used per field (see TypeCode for why).
+const {
+  U8: T_U8, U16: T_U16, U32: T_U32, U64: T_U64, S8: T_S8, S16: T_S16, S32: T_S32, S64: T_S64, F32: T_F32, F64: T_F64,
+  Bool: T_Bool, Mac: T_Mac, Octets: T_Octets, Str: T_Str, DtSec: T_DtSec, DtMilli: T_DtMilli, DtMicro: T_DtMicro,
+  DtNano: T_DtNano, Ip4: T_Ip4, Ip6: T_Ip6,
+} = TypeCode;
+const VARLEN = VARIABLE_LENGTH;
+const putIpv4 = writeIpv4;
+const putIpv6 = writeIpv6;
+const putMac = writeMac;
+
 export const IPFIX_VERSION = 10;
 export const MESSAGE_HEADER_LENGTH = 16;
 export const SET_HEADER_LENGTH = 4;
@@ -37,6 +48,8 @@ export interface EncodedMessage {
 }
 
 const TWO32 = 0x100000000;
+/** Largest unsigned value of each octet length 0..8, precomputed: BigInt shifts on the hot path allocate. */
+const U64_MAX: readonly bigint[] = Array.from({ length: 9 }, (_, n) => (1n << BigInt(8 * n)) - 1n);
 
 /**
  * Packs template and data records into IPFIX messages no larger than `maxMessageSize`, one observation domain per
@@ -281,66 +294,66 @@ export class IpfixEncoder {
       throw new IpfixError('ERR_IPFIX_MISSING_VALUE', `no value for field ${f.ie.name}`, { field: f.ie.name });
     }
     const len = f.length;
-    if (len !== VARIABLE_LENGTH) this.ensure(len);
+    if (len !== VARLEN) this.ensure(len);
     const dv = this.dv;
     const p = this.pos;
     switch (f.code) {
-      case TypeCode.U8:
-      case TypeCode.U16:
-      case TypeCode.U32:
+      case T_U8:
+      case T_U16:
+      case T_U32:
         this.writeUnsignedSmall(f, v, p, len);
         break;
-      case TypeCode.U64:
+      case T_U64:
         this.writeUnsigned64(f, v, p, len);
         break;
-      case TypeCode.S8:
-      case TypeCode.S16:
-      case TypeCode.S32:
-      case TypeCode.S64:
+      case T_S8:
+      case T_S16:
+      case T_S32:
+      case T_S64:
         this.writeSigned(f, v, p, len);
         break;
-      case TypeCode.F32:
-      case TypeCode.F64: {
+      case T_F32:
+      case T_F64: {
         if (typeof v !== 'number') throw badValue(f, v, 'a number');
         if (len === 8) dv.setFloat64(p, v);
         else dv.setFloat32(p, v);
         break;
       }
-      case TypeCode.Bool:
+      case T_Bool:
         if (typeof v !== 'boolean') throw badValue(f, v, 'a boolean');
         this.buf[p] = v ? 1 : 2;
         break;
-      case TypeCode.Mac:
-        if (typeof v !== 'string' || !writeMac(v, this.buf, p)) throw badValue(f, v, 'a MAC address aa:bb:cc:dd:ee:ff');
+      case T_Mac:
+        if (typeof v !== 'string' || !putMac(v, this.buf, p)) throw badValue(f, v, 'a MAC address aa:bb:cc:dd:ee:ff');
         break;
-      case TypeCode.Ip4:
-        if (typeof v !== 'string' || !writeIpv4(v, this.buf, p)) throw badValue(f, v, 'an IPv4 address');
+      case T_Ip4:
+        if (typeof v !== 'string' || !putIpv4(v, this.buf, p)) throw badValue(f, v, 'an IPv4 address');
         break;
-      case TypeCode.Ip6:
-        if (typeof v !== 'string' || !writeIpv6(v, this.buf, p)) throw badValue(f, v, 'an IPv6 address');
+      case T_Ip6:
+        if (typeof v !== 'string' || !putIpv6(v, this.buf, p)) throw badValue(f, v, 'an IPv6 address');
         break;
-      case TypeCode.DtSec: {
+      case T_DtSec: {
         const s = v instanceof Date ? Math.floor(v.getTime() / 1000) : v;
         if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s >= TWO32) throw badValue(f, v, 'Unix seconds (u32) or a Date');
         dv.setUint32(p, s);
         break;
       }
-      case TypeCode.DtMilli: {
+      case T_DtMilli: {
         const ms = v instanceof Date ? v.getTime() : typeof v === 'bigint' ? Number(v) : v;
         if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) throw badValue(f, v, 'Unix milliseconds or a Date');
         dv.setUint32(p, Math.floor(ms / TWO32));
         dv.setUint32(p + 4, ms >>> 0);
         break;
       }
-      case TypeCode.DtMicro:
-      case TypeCode.DtNano:
+      case T_DtMicro:
+      case T_DtNano:
         this.writeNtp(f, v, p);
         break;
-      case TypeCode.Str:
+      case T_Str:
         if (typeof v !== 'string') throw badValue(f, v, 'a string');
         this.writeString(f, v, len);
         return;
-      case TypeCode.Octets:
+      case T_Octets:
         if (!(v instanceof Uint8Array)) throw badValue(f, v, 'a Uint8Array');
         this.writeOctets(f, v, len);
         return;
@@ -375,7 +388,7 @@ export class IpfixEncoder {
       this.writeBigEndian(BigInt(v), p, len);
       return;
     }
-    if (typeof v !== 'bigint' || v < 0n || v >= 1n << BigInt(8 * len)) {
+    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX[len]!) {
       throw badValue(f, v, `an unsigned integer (bigint) below 2^${8 * len}`);
     }
     if (len === 8) this.dv.setBigUint64(p, v);
@@ -397,7 +410,7 @@ export class IpfixEncoder {
   }
 
   private writeNtp(f: TemplateField, v: IpfixInputValue, p: number): void {
-    const micro = f.code === TypeCode.DtMicro;
+    const micro = f.code === T_DtMicro;
     let units: bigint;
     if (v instanceof Date) units = BigInt(v.getTime()) * (micro ? 1000n : 1000000n);
     else if (typeof v === 'bigint') units = v;
@@ -415,7 +428,7 @@ export class IpfixEncoder {
 
   private writeString(f: TemplateField, s: string, len: number): void {
     const buf = this.buf;
-    if (len !== VARIABLE_LENGTH) {
+    if (len !== VARLEN) {
       const n = Buffer.byteLength(s, 'utf8');
       if (n > len) throw badValue(f, s, `a string of at most ${len} UTF-8 octets`);
       buf.write(s, this.pos, 'utf8');
@@ -457,7 +470,7 @@ export class IpfixEncoder {
 
   private writeOctets(f: TemplateField, v: Uint8Array, len: number): void {
     const p = this.pos;
-    if (len !== VARIABLE_LENGTH) {
+    if (len !== VARLEN) {
       if (v.length !== len) throw badValue(f, `${v.length} octets`, `exactly ${len} octets`);
       this.buf.set(v, p);
       this.pos = p + len;
@@ -481,7 +494,7 @@ export class IpfixEncoder {
 
 function badValue(f: TemplateField, v: unknown, want: string): IpfixError {
   const shown = typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? JSON.stringify(v) : String(v);
-  return new IpfixError('ERR_IPFIX_BAD_VALUE', `field ${f.ie.name} (${f.ie.type}, ${f.length === VARIABLE_LENGTH ? 'variable' : f.length} octets): ${shown} is not ${want}`, {
+  return new IpfixError('ERR_IPFIX_BAD_VALUE', `field ${f.ie.name} (${f.ie.type}, ${f.length === VARLEN ? 'variable' : f.length} octets): ${shown} is not ${want}`, {
     field: f.ie.name,
   });
 }

@@ -51,11 +51,14 @@ export const VARIABLE_LENGTH = 0xffff;
 
 /**
  * Small integer codes for the hot paths: a switch over these beats string comparison and per-field closures.
- * The order is not part of any wire format.
+ * A plain object rather than an enum so hot modules can copy the codes into module constants (transpilers turn
+ * cross-module enum and binding reads into getter calls). The numbers are not part of any wire format.
  */
-export const enum TypeCode {
-  U8, U16, U32, U64, S8, S16, S32, S64, F32, F64, Bool, Mac, Octets, Str, DtSec, DtMilli, DtMicro, DtNano, Ip4, Ip6,
-}
+export const TypeCode = {
+  U8: 0, U16: 1, U32: 2, U64: 3, S8: 4, S16: 5, S32: 6, S64: 7, F32: 8, F64: 9, Bool: 10, Mac: 11, Octets: 12,
+  Str: 13, DtSec: 14, DtMilli: 15, DtMicro: 16, DtNano: 17, Ip4: 18, Ip6: 19,
+} as const;
+export type TypeCode = (typeof TypeCode)[keyof typeof TypeCode];
 
 export const typeCodes: Readonly<Record<IpfixDataType, TypeCode>> = {
   unsigned8: TypeCode.U8,

@@ -251,3 +251,20 @@ function ipv6Text(b: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
   return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }
+
+test('templates expire after their lifetime unless announced again', () => {
+  let now = 1000;
+  const dec = new IpfixDecoder({ templateLifetimeMs: 100, now: () => now });
+  const enc = new IpfixEncoder();
+  enc.addTemplate(antreaTemplateV4);
+  enc.writeTemplates();
+  dec.decode(enc.flush()[0]!.bytes);
+  enc.writeRecord(256, antreaRecordV4(0));
+  const data = enc.flush()[0]!.bytes;
+  now += 50;
+  assert.equal(dec.decode(data).records.length, 1);
+  now += 100;
+  const late = dec.decode(data);
+  assert.equal(late.records.length, 0);
+  assert.equal(late.skipped[0]!.reason, 'unknown-template');
+});

@@ -19,6 +19,11 @@ export interface CollectorOptions {
   decoder?: DecoderOptions;
   /** UDP peers (address, port) whose templates are kept; the least recently seen is forgotten beyond. Default 1024. */
   maxUdpSessions?: number;
+  /**
+   * UDP only: templates not refreshed for this long are forgotten (RFC 7011 section 8.4). Default 5 400 000 ms,
+   * three times Antrea's 30-minute refresh, so Antrea agents never lose their templates. 0 keeps them forever.
+   */
+  udpTemplateLifetimeMs?: number;
   /** Concurrent TCP exporters; more are refused. Default 256. */
   maxTcpConnections?: number;
   logger?: Logger;
@@ -65,6 +70,7 @@ export interface CollectorEvents {
 interface UdpSession {
   readonly decoder: IpfixDecoder;
   readonly info: SessionInfo;
+  lastSeen: number;
 }
 
 /**
@@ -175,16 +181,32 @@ export class IpfixCollector extends EventEmitter<CollectorEvents> {
 
   private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
     const key = `${rinfo.address}|${rinfo.port}`;
+    const now = Date.now();
     let s = this.udpSessions.get(key);
     if (!s) {
-      if (this.udpSessions.size >= this.maxUdp) {
-        const oldest = this.udpSessions.keys().next().value;
-        if (oldest !== undefined) this.udpSessions.delete(oldest);
-      }
-      s = { decoder: new IpfixDecoder(this.opts.decoder), info: { protocol: 'udp', remoteAddress: rinfo.address, remotePort: rinfo.port } };
+      if (this.udpSessions.size >= this.maxUdp) this.evictLeastRecentUdpSession();
+      s = {
+        decoder: new IpfixDecoder({ templateLifetimeMs: this.opts.udpTemplateLifetimeMs ?? 5_400_000, ...this.opts.decoder }),
+        info: { protocol: 'udp', remoteAddress: rinfo.address, remotePort: rinfo.port },
+        lastSeen: now,
+      };
       this.udpSessions.set(key, s);
     }
+    s.lastSeen = now;
     this.handle(s.decoder, msg, s.info);
+  }
+
+  /** A linear scan, but only when a new peer arrives while the table is full. */
+  private evictLeastRecentUdpSession(): void {
+    let oldestKey: string | undefined;
+    let oldest = Infinity;
+    for (const [k, s] of this.udpSessions) {
+      if (s.lastSeen < oldest) {
+        oldest = s.lastSeen;
+        oldestKey = k;
+      }
+    }
+    if (oldestKey !== undefined) this.udpSessions.delete(oldestKey);
   }
 
   private onConnection(conn: TcpSocket): void {

@@ -72,10 +72,19 @@ export interface DecoderOptions {
   maxTemplatesPerDomain?: number;
   /** Observation domains kept per session; default 1024. */
   maxDomains?: number;
+  /**
+   * Forget a template not (re)announced for this long (RFC 7011 section 8.4, for UDP where templates are
+   * refreshed periodically); data for it is then skipped as for an unknown template. Default 0: never.
+   */
+  templateLifetimeMs?: number;
+  /** Clock for template lifetimes, in milliseconds; default Date.now. */
+  now?: () => number;
 }
 
 interface DomainState {
   readonly templates: Map<number, Template>;
+  /** When each template was last announced (only kept with a template lifetime). */
+  readonly announced: Map<number, number>;
   expectedSeq: number;
   seen: boolean;
 }
@@ -115,8 +124,12 @@ export class IpfixDecoder {
   private readonly maxTemplates: number;
   private readonly maxDomains: number;
   private readonly domains = new Map<number, DomainState>();
+  private readonly lifetimeMs: number;
+  private readonly now: () => number;
 
   constructor(opts: DecoderOptions = {}) {
+    this.lifetimeMs = opts.templateLifetimeMs ?? 0;
+    this.now = opts.now ?? Date.now;
     this.registry = opts.registry ?? defaultRegistry;
     this.maxTemplates = opts.maxTemplatesPerDomain ?? 4096;
     this.maxDomains = opts.maxDomains ?? 1024;
@@ -173,6 +186,7 @@ export class IpfixDecoder {
 
     const domainId = header.observationDomainId;
     const existing = this.domains.get(domainId);
+    if (existing && this.lifetimeMs > 0) this.expireTemplates(existing);
     // Template changes are staged here and applied only if the whole message decodes.
     const staged = new Map<number, Template | null>();
     const lookup = (id: number): Template | undefined => {
@@ -208,7 +222,7 @@ export class IpfixDecoder {
       if (this.domains.size >= this.maxDomains) {
         throw new IpfixError('ERR_IPFIX_TOO_MANY_TEMPLATES', `session already tracks ${this.maxDomains} observation domains`);
       }
-      state = { templates: new Map(), expectedSeq: 0, seen: false };
+      state = { templates: new Map(), announced: new Map(), expectedSeq: 0, seen: false };
     }
     if (staged.size > 0) {
       let count = state.templates.size;
@@ -220,9 +234,15 @@ export class IpfixDecoder {
       if (count > this.maxTemplates) {
         throw new IpfixError('ERR_IPFIX_TOO_MANY_TEMPLATES', `observation domain ${domainId} would hold ${count} templates, more than ${this.maxTemplates}`);
       }
+      const at = this.lifetimeMs > 0 ? this.now() : 0;
       for (const [id, t] of staged) {
-        if (t) state.templates.set(id, t);
-        else state.templates.delete(id);
+        if (t) {
+          state.templates.set(id, t);
+          if (at) state.announced.set(id, at);
+        } else {
+          state.templates.delete(id);
+          state.announced.delete(id);
+        }
       }
     }
     if (!existing) this.domains.set(domainId, state);
@@ -230,6 +250,16 @@ export class IpfixDecoder {
     state.seen = true;
     state.expectedSeq = (header.sequenceNumber + records.length) >>> 0;
     return { header, records, templates, skipped, sequenceGap };
+  }
+
+  private expireTemplates(state: DomainState): void {
+    const oldest = this.now() - this.lifetimeMs;
+    for (const [id, at] of state.announced) {
+      if (at < oldest) {
+        state.announced.delete(id);
+        state.templates.delete(id);
+      }
+    }
   }
 
   private readTemplateSet(

@@ -1,11 +1,19 @@
 /** antctl: feature-gate tooling that works offline on a manifest, and a client of the running controller and agents. */
-import { listFeatureGates } from './featuregates.js';
-import { EXIT_USAGE, processIO, runCommand, UsageError, type CliIO } from './io.js';
+import { checkFeatureGates, getUsage, listFeatureGates, manifestGateStatuses, releaseFlag, renderGatesReport, setFeatureGatesCommand } from './featuregates.js';
+import { getLiveFeatureGates } from './live.js';
+import { EXIT_USAGE, oneOf, parseFlags, processIO, runCommand, UsageError, type CliIO } from './io.js';
 
 const usage = `usage: antctl COMMAND [ARGS]
 
 Commands:
-  featuregates list [--release vX.Y.Z] [-o table|json|markdown]   the feature gates of a release
+  featuregates list [--release vX.Y.Z] [-o table|json|markdown]
+      the feature gates of an Antrea release, from the catalog
+  featuregates check MANIFEST [--release vX.Y.Z] [--os linux|windows] [--kernel X.Y] [-o text|json]
+      every error and warning of the Antrea ConfigMap in MANIFEST (exit 1 on errors)
+  featuregates set MANIFEST Name=bool[,Name=bool...] [--component agent|controller] [--release vX.Y.Z]
+      edits the gates in MANIFEST in place, keeping comments and layout
+  get featuregates [--manifest FILE] [--kubeconfig FILE] [-o table|json]
+      the effective gates per component: of MANIFEST, or of the running cluster
   version                                                          the antctl version
 `;
 
@@ -18,7 +26,13 @@ export async function antctl(argv: string[], io: CliIO): Promise<number> {
     }
     if (command === 'featuregates') {
       if (sub === 'list') return listFeatureGates(io, rest);
+      if (sub === 'check') return checkFeatureGates(io, rest);
+      if (sub === 'set') return setFeatureGatesCommand(io, rest);
       throw new UsageError(`unknown featuregates command ${JSON.stringify(sub ?? '')}\n${usage}`);
+    }
+    if (command === 'get') {
+      if (sub === 'featuregates' || sub === 'featuregate' || sub === 'fg') return getFeatureGates(io, rest);
+      throw new UsageError(`unknown resource ${JSON.stringify(sub ?? '')} for get\n${usage}`);
     }
     if (command === 'version') {
       io.stdout('antctl antrea-ts 0.1.0 (Antrea v1.5.0 feature gates)\n');
@@ -26,6 +40,21 @@ export async function antctl(argv: string[], io: CliIO): Promise<number> {
     }
     throw new UsageError(`unknown command ${JSON.stringify(command)}\n${usage}`);
   });
+}
+
+async function getFeatureGates(io: CliIO, args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    args,
+    { manifest: { type: 'string' }, kubeconfig: { type: 'string' }, release: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    getUsage,
+  );
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${getUsage}`);
+  const output = oneOf(values.output, ['table', 'json'] as const, '-o', 'table');
+  const rows = values.manifest
+    ? manifestGateStatuses(io, values.manifest, releaseFlag(values.release))
+    : await getLiveFeatureGates(io, values.kubeconfig);
+  io.stdout(output === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : renderGatesReport(rows));
+  return 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/bin/antctl.js')) {

@@ -1,7 +1,19 @@
 /** `antctl featuregates list|check|set` and `antctl get featuregates`. */
-import { featuresAt, IMPLEMENTED_RELEASE, normaliseRelease, type FeatureAtRelease, type FeatureGateStatus } from '../features/index.js';
+import { renameSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseGateString } from '../featuregate/index.js';
+import { featuresAt, IMPLEMENTED_RELEASE, normaliseRelease, stageLabel, type FeatureAtRelease, type FeatureGateStatus } from '../features/index.js';
+import {
+  effectiveGates,
+  formatConfigProblem,
+  gatesByComponent,
+  loadManifestFile,
+  readText,
+  setFeatureGates,
+  type ConfigProblem,
+} from '../config/index.js';
 import { describeError } from '../util/errors.js';
-import { EXIT_OK, UsageError, oneOf, parseFlags, type CliIO } from './io.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, ReportedFailure, UsageError, oneOf, parseFlags, type CliIO } from './io.js';
 import { renderMarkdownTable, renderTable } from './table.js';
 
 export const listUsage = 'usage: antctl featuregates list [--release vX.Y.Z] [-o table|json|markdown]';
@@ -95,4 +107,129 @@ export function renderGatesReport(entries: readonly FeatureGateStatus[]): string
   const agent = section('Antrea Agent Feature Gates', entries.filter((e) => e.component === 'agent'));
   const controller = section('Antrea Controller Feature Gates', entries.filter((e) => e.component === 'controller'));
   return [agent, controller].filter(Boolean).join('\n');
+}
+
+/** Problems that mean the input could not be read at all: exit 2 rather than 1. */
+const UNREADABLE = new Set(['ERR_FILE_UNREADABLE', 'ERR_MALFORMED_YAML']);
+
+function problemsExit(problems: readonly ConfigProblem[]): number {
+  if (problems.some((p) => p.severity === 'error' && UNREADABLE.has(p.code))) return EXIT_USAGE;
+  return problems.some((p) => p.severity === 'error') ? EXIT_FAILED : EXIT_OK;
+}
+
+function problemJson(p: ConfigProblem) {
+  return {
+    message: p.message,
+    code: p.code,
+    ...(p.component ? { component: p.component } : {}),
+    ...(p.gate ? { gate: p.gate } : {}),
+    ...(p.key ? { key: p.key } : {}),
+    ...(p.file ? { file: p.file } : {}),
+    ...(p.line !== undefined ? { line: p.line } : {}),
+  };
+}
+
+function printProblems(io: CliIO, problems: readonly ConfigProblem[]): void {
+  for (const p of problems) io.stderr(`${formatConfigProblem(p)}\n`);
+}
+
+const osValues = ['linux', 'windows'] as const;
+
+export const checkUsage = 'usage: antctl featuregates check MANIFEST [--release vX.Y.Z] [--os linux|windows] [--kernel X.Y] [-o text|json]';
+
+export function checkFeatureGates(io: CliIO, args: string[]): number {
+  const { values, positionals } = parseFlags(
+    args,
+    { release: { type: 'string' }, os: { type: 'string' }, kernel: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    checkUsage,
+  );
+  if (positionals.length !== 1) throw new UsageError(`check takes exactly one MANIFEST\n${checkUsage}`);
+  const output = oneOf(values.output, ['text', 'json'] as const, '-o', 'text');
+  const os = oneOf(values.os, osValues, '--os', 'linux');
+  if (values.kernel !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(values.kernel)) throw new UsageError(`--kernel must look like 5.4, not ${JSON.stringify(values.kernel)}`);
+  const path = positionals[0] as string;
+  const release = releaseFlag(values.release);
+  const loaded = loadManifestFile(resolve(io.cwd, path), { release, os, ...(values.kernel ? { kernel: values.kernel } : {}) });
+  const problems = loaded.problems.map((p) => relabel(p, resolve(io.cwd, path), path));
+  if (output === 'json') {
+    io.stdout(
+      `${JSON.stringify({ errors: problems.filter((p) => p.severity === 'error').map(problemJson), warnings: problems.filter((p) => p.severity === 'warning').map(problemJson) }, null, 2)}\n`,
+    );
+  } else {
+    printProblems(io, problems);
+    const errors = problems.filter((p) => p.severity === 'error').length;
+    const warnings = problems.length - errors;
+    if (errors === 0) io.stdout(`${path}: feature gates OK for Antrea ${release}${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}\n`);
+  }
+  return problemsExit(problems);
+}
+
+/** Problems name the manifest as the user typed it, not as an absolute path. */
+function relabel(p: ConfigProblem, absolute: string, typed: string): ConfigProblem {
+  const swap = (s: string | undefined) => (s === undefined ? s : s.split(absolute).join(typed));
+  const out: ConfigProblem = { ...p };
+  if (p.file !== undefined) out.file = swap(p.file) as string;
+  if (p.manifest !== undefined) out.manifest = swap(p.manifest) as string;
+  if (p.code === 'ERR_FILE_UNREADABLE') {
+    // The message already names the file.
+    delete out.file;
+    delete out.manifest;
+  }
+  out.message = swap(p.message) as string;
+  return out;
+}
+
+export const setUsage = 'usage: antctl featuregates set MANIFEST Name=bool[,Name=bool...] [--component agent|controller] [--release vX.Y.Z]';
+
+export function setFeatureGatesCommand(io: CliIO, args: string[]): number {
+  const { values, positionals } = parseFlags(args, { component: { type: 'string' }, release: { type: 'string' } }, setUsage);
+  if (positionals.length !== 2) throw new UsageError(`set takes a MANIFEST and Name=bool pairs\n${setUsage}`);
+  const [path, spec] = positionals as [string, string];
+  const component = values.component === undefined ? undefined : oneOf(values.component, ['agent', 'controller'] as const, '--component', 'agent');
+  const release = releaseFlag(values.release);
+  const parsed = parseGateString(spec);
+  if (parsed.problems.length > 0) throw new UsageError(parsed.problems.map((p) => p.message).join('; '));
+  if (Object.keys(parsed.values).length === 0) throw new UsageError(`no Name=bool pair given\n${setUsage}`);
+  const absolute = resolve(io.cwd, path);
+  const read = readText(absolute);
+  if ('problem' in read) {
+    printProblems(io, [relabel(read.problem, absolute, path)]);
+    return EXIT_USAGE;
+  }
+  const result = setFeatureGates(read.text, gatesByComponent(parsed.values, { ...(component ? { component } : {}), release }), { release, path });
+  printProblems(io, result.problems);
+  if (!result.changed) {
+    if (!result.problems.some((p) => p.severity === 'error')) io.stdout(`${path}: no change, the gates already have these values\n`);
+    return problemsExit(result.problems);
+  }
+  writeFileAtomic(absolute, result.text);
+  io.stdout(`${path}: set ${Object.entries(parsed.values).map(([k, v]) => `${k}=${v}`).join(',')}${component ? ` (${component} only)` : ''}\n`);
+  return EXIT_OK;
+}
+
+function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.antctl-${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export const getUsage = 'usage: antctl get featuregates [--manifest FILE] [--kubeconfig FILE] [-o table|json]';
+
+/** `antctl get featuregates --manifest FILE`: the effective gates per component, in Antrea's format. */
+export function manifestGateStatuses(io: CliIO, path: string, release: string): FeatureGateStatus[] {
+  const absolute = resolve(io.cwd, path);
+  const loaded = loadManifestFile(absolute, { release });
+  const errors = loaded.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) {
+    printProblems(io, errors.map((p) => relabel(p, absolute, path)));
+    throw new ReportedFailure(problemsExit(errors));
+  }
+  const effective = effectiveGates(loaded, release);
+  const rows: FeatureGateStatus[] = [];
+  for (const component of ['agent', 'controller'] as const) {
+    for (const g of effective[component].slice().sort((a, b) => a.name.localeCompare(b.name))) {
+      rows.push({ component, name: g.name, status: g.enabled ? 'Enabled' : 'Disabled', version: stageLabel(g.stage) });
+    }
+  }
+  return rows;
 }

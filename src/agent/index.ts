@@ -1,0 +1,10 @@
+/**
+ * The agent's modules, in start order. Each names its gate once; this list reads like the feature table.
+ */
+import type { ModuleDefinition } from '../features/modules.js';
+import type { AgentContext } from './context.js';
+import { podNetwork } from './podnetwork/index.js';
+
+export const agentModules: readonly ModuleDefinition<AgentContext>[] = [podNetwork];
+
+export { startAgent, type Agent, type AgentOptions } from './agent.js';

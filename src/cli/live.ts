@@ -1,0 +1,16 @@
+/** antctl as a client of a running cluster: finds the controller through the API and asks it. */
+import type { FeatureGateStatus } from '../features/index.js';
+import { findKubeconfig } from '../local/paths.js';
+import { UsageError, type CliIO } from './io.js';
+
+export async function getLiveFeatureGates(io: CliIO, kubeconfigFlag: string | undefined): Promise<FeatureGateStatus[]> {
+  const kubeconfig = findKubeconfig(kubeconfigFlag, io.env, io.cwd);
+  if (!kubeconfig) {
+    throw new UsageError('no cluster to ask: give --manifest FILE, or --kubeconfig FILE / KUBECONFIG, or start one with `antrea local up`');
+  }
+  const { controllerApiUrl } = await import('./controller-info.js');
+  const url = await controllerApiUrl(kubeconfig);
+  const res = await fetch(`${url}/featuregates`, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`the controller at ${url} answered ${res.status} for /featuregates`);
+  return (await res.json()) as FeatureGateStatus[];
+}

@@ -1,0 +1,7 @@
+/** The controller's modules, in start order. Each names its gate once; this list reads like the feature table. */
+import type { ModuleDefinition } from '../features/modules.js';
+import type { ControllerContext } from './context.js';
+
+export const controllerModules: readonly ModuleDefinition<ControllerContext>[] = [];
+
+export { startController, type Controller, type ControllerOptions } from './controller.js';

@@ -67,7 +67,7 @@ test("an empty conf takes Antrea's defaults", () => {
 test('null values (uncommented section headers) mean "not set"', () => {
   const r = agent('featureGates:\nwireGuard:\negress:\nnodePortLocal:\nantreaProxy:\n  proxyAll:\n');
   assert.deepEqual(r.problems, []);
-  assert.equal(r.resolved?.config.wireGuard.port, 51820);
+  assert.equal(r.resolved?.component === 'agent' && r.resolved.config.wireGuard.port, 51820);
 });
 
 test('feature-dependent defaults: serviceCIDR without AntreaProxy, flow exporter defaults with FlowExporter', () => {

@@ -34,7 +34,7 @@ export type ConfEdit =
 
 const GATE = 'featureGates';
 const COMMENTED_TOP_KEY = /^#[A-Za-z_][\w.-]*\s*:/;
-const COMMENTED_ENTRY = /^#(\s+)[A-Za-z][\w-]*\s*:\s*[^\s#]*\s*$/;
+const COMMENTED_ENTRY = /^#(\s+)[A-Za-z][\w-]*\s*:\s*[^\s#]*(\s+#.*)?\s*$/;
 const COMMENTED_HEADER = /^#\s*featureGates\s*:\s*(#.*)?$/;
 
 export function applySplices(lines: readonly string[], splices: readonly LineSplice[]): string[] {
@@ -79,11 +79,18 @@ export function editConfGates(value: string, gates: Readonly<Record<string, bool
   const uncommentIn = (from: number, to: number, indent: string, wanted: [string, boolean][]) => {
     const rest: [string, boolean][] = [];
     for (const [name, v] of wanted) {
-      const re = new RegExp(`^#\\s*${escapeRe(name)}\\s*:\\s*[^\\s#]*\\s*$`);
+      const re = new RegExp(`^#\\s*${escapeRe(name)}\\s*:\\s*[^\\s#]*(\\s+#.*)?\\s*$`);
       let found = -1;
-      for (let i = from; i < to; i++) if (re.test(lines[i] as string)) found = i;
+      let trailing = '';
+      for (let i = from; i < to; i++) {
+        const m = re.exec(lines[i] as string);
+        if (m) {
+          found = i;
+          trailing = (m[1] ?? '').trimEnd();
+        }
+      }
       if (found === -1) rest.push([name, v]);
-      else splices.push({ start: found, deleteCount: 1, insert: [`${indent}${name}: ${v}`] });
+      else splices.push({ start: found, deleteCount: 1, insert: [`${indent}${name}: ${v}${trailing}`] });
     }
     return rest;
   };

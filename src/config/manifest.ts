@@ -126,7 +126,7 @@ export function findAntreaConfigMap(text: string, manifest?: string): FindResult
     if (!pair) {
       problems.push(
         place(
-          { severity: 'error', code: 'ERR_CONF_MISSING', message: `ConfigMap ${name} has no ${conf} in its data`, key: `data.${conf}` },
+          { severity: 'error', code: 'ERR_CONF_MISSING', message: `ConfigMap ${name} has no ${conf} in its data` },
           { ...loc, component, conf, line: cmLine },
         ),
       );
@@ -138,7 +138,7 @@ export function findAntreaConfigMap(text: string, manifest?: string): FindResult
     if (!isScalar(value) || typeof value.value !== 'string' || !value.range) {
       problems.push(
         place(
-          { severity: 'error', code: 'ERR_CONF_NOT_STRING', message: `${conf} in ConfigMap ${name} must be a string holding the conf file (use a | block)`, key: `data.${conf}` },
+          { severity: 'error', code: 'ERR_CONF_NOT_STRING', message: `${conf} in ConfigMap ${name} must be a string holding the conf file (use a | block)` },
           { ...loc, component, conf, line: keyLine },
         ),
       );

@@ -62,8 +62,16 @@ export function checkRequirements(ctx: RequirementContext): Issue[] {
     // An explicit `true` that cannot work is an error; a default-on feature that cannot work is a warning.
     const fail = (code: string, message: string) =>
       issues.push(explicit ? error(`ERR_${code}`, message, { key, gate: f.name }) : warning(`WARN_${code}`, `${message} (it is on by default; set it to false)`, { key, gate: f.name }));
+    // A default-on feature whose conf settings keep it from running (NodePortLocal without nodePortLocal.enable)
+    // cannot fail; only the Windows rule still applies.
+    const dormant =
+      !explicit &&
+      f.requirements.some((r) => r.kind === 'setting' && r.component === ctx.component && valueAt(ctx.config, r.key) !== r.equals);
     for (const req of f.requirements) {
       if (ctx.component !== 'agent' && AGENT_ONLY_KINDS.has(req.kind)) continue;
+      // The IP family is the cluster's: a feature of both components is reported once, by the agent's conf.
+      if (req.kind === 'ipFamily' && ctx.component === 'controller' && f.components.includes('agent')) continue;
+      if (dormant && req.kind !== 'requiredOnWindows') continue;
       if (req.kind === 'requiredOnWindows') {
         if (ctx.os === 'windows' && !on(f.name)) {
           issues.push(error('ERR_REQUIRED_ON_WINDOWS', req.message, { key, gate: f.name }));

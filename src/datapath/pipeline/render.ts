@@ -70,8 +70,19 @@ function protoKeyword(m: Match): { keyword?: string; consumed: Set<FieldName> } 
   return { keyword: 'ip', consumed };
 }
 
-/** The match part, e.g. `ip,reg0=0x80000/0x80000,nw_dst=10.10.1.3` (empty string for a match-all). */
+const matchText = new WeakMap<Match, string>();
+
+/** The match part, e.g. `ip,reg0=0x80000/0x80000,nw_dst=10.10.1.3` (empty string for a match-all). Memoised. */
 export function renderMatch(m: Match): string {
+  let s = matchText.get(m);
+  if (s === undefined) {
+    s = renderMatchUncached(m);
+    matchText.set(m, s);
+  }
+  return s;
+}
+
+function renderMatchUncached(m: Match): string {
   const { keyword, consumed } = protoKeyword(m);
   const parts: string[] = [];
   let keywordDone = keyword === undefined;
@@ -140,8 +151,16 @@ export function renderAction(a: Action): string {
   }
 }
 
+const actionsText = new WeakMap<readonly Action[], string>();
+
+/** The actions part (`drop` when empty). Memoised per actions array: flows are immutable. */
 export function renderActions(actions: readonly Action[]): string {
-  return actions.length === 0 ? 'drop' : actions.map(renderAction).join(',');
+  let s = actionsText.get(actions);
+  if (s === undefined) {
+    s = actions.length === 0 ? 'drop' : actions.map(renderAction).join(',');
+    actionsText.set(actions, s);
+  }
+  return s;
 }
 
 /** `table=70,priority=200,cookie=0x...,ip,... actions=...`, as `ovs-ofctl -O OpenFlow15 add-flow` takes it. */

@@ -86,6 +86,8 @@ function matches(f: SimFlow, key: Uint32Array): boolean {
 
 class Subtable {
   readonly buckets = new Map<number, SimFlow[]>();
+  /** Flows per priority, so the top priority is kept without scanning the flows. */
+  private readonly priorities = new Map<number, number>();
   maxPriority = -1;
   count = 0;
   constructor(
@@ -121,6 +123,7 @@ class Subtable {
       list.sort(compareFlows);
     } else this.buckets.set(h, [f]);
     this.count++;
+    this.priorities.set(f.flow.priority, (this.priorities.get(f.flow.priority) ?? 0) + 1);
     if (f.flow.priority > this.maxPriority) this.maxPriority = f.flow.priority;
   }
 
@@ -133,10 +136,11 @@ class Subtable {
     list.splice(i, 1);
     if (list.length === 0) this.buckets.delete(h);
     this.count--;
-    if (f.flow.priority === this.maxPriority) {
-      let m = -1;
-      for (const l of this.buckets.values()) for (const x of l) if (x.flow.priority > m) m = x.flow.priority;
-      this.maxPriority = m;
+    const left = (this.priorities.get(f.flow.priority) ?? 1) - 1;
+    if (left > 0) this.priorities.set(f.flow.priority, left);
+    else {
+      this.priorities.delete(f.flow.priority);
+      if (f.flow.priority === this.maxPriority) this.maxPriority = Math.max(-1, ...this.priorities.keys());
     }
     return true;
   }

@@ -39,6 +39,7 @@ export class SimNode implements Datapath {
   readonly podsByIp = new Map<Ipv4, PodStack>();
   /** The host's neighbour cache on antrea-gw0. */
   readonly hostNeighbors = new Map<Ipv4, Mac>();
+  private routeCache?: HostRoute[];
   private cfgParsed?: { nodeIP: Ipv4; gwIP: Ipv4; gwMAC: Mac; podCIDR: Cidr; encap: boolean };
 
   constructor(
@@ -66,6 +67,7 @@ export class SimNode implements Datapath {
       throw new AntreaError('ERR_DATAPATH_INVALID', `node config for ${cfg.nodeName} given to Node ${this.nodeName}`, { field: 'nodeName' });
     }
     const diff = this.compiler.setNodeConfig(cfg);
+    this.routeCache = undefined;
     this.bridge.applyDiff(diff);
     this.cfgParsed = {
       nodeIP: parseIpv4(cfg.nodeIP),
@@ -81,6 +83,7 @@ export class SimNode implements Datapath {
   }
 
   async apply(changes: readonly DesiredStateChange[]): Promise<FlowDiff> {
+    if (changes.some((c) => c.kind === 'peerNode')) this.routeCache = undefined;
     let diff: FlowDiff;
     try {
       diff = this.compiler.apply(changes);
@@ -150,6 +153,7 @@ export class SimNode implements Datapath {
 
   /** The host's routing table, derived from the peer Nodes (what Antrea's route client installs). */
   routes(): HostRoute[] {
+    if (this.routeCache) return this.routeCache;
     const { podCIDR, gwIP, encap } = this.parsed;
     const out: HostRoute[] = [{ cidr: podCIDR, via: 'gw', nextHop: gwIP }];
     for (const peer of this.compiler.peersByName().values()) {
@@ -159,6 +163,7 @@ export class SimNode implements Datapath {
           : { cidr: parseCidr(peer.podCIDR), via: 'underlay', nextHop: parseIpv4(peer.nodeIP) },
       );
     }
+    this.routeCache = out;
     return out;
   }
 

@@ -5,6 +5,7 @@ import { createConnection, createServer } from 'node:net';
 import { IpfixCollector } from './collector.js';
 import { type DataRecord } from './decoder.js';
 import { IpfixExporter, type ExporterOptions } from './exporter.js';
+import { isIpfixError } from './errors.js';
 import { antreaRecordV4, antreaTemplateV4 } from './testdata.js';
 
 async function startCollector(t: TestContext, proto: 'udp' | 'tcp', port = 0): Promise<{ c: IpfixCollector; port: number; records: DataRecord[] }> {
@@ -130,4 +131,27 @@ test('tcp: a stream that loses its framing is closed and counted', async (t) => 
   sock.write(Buffer.from([0, 5, 0, 16, 1, 1, 1, 1]));
   await new Promise<void>((r) => sock.once('close', () => r()));
   assert.equal(c.stats().decodeErrorsByCode.ERR_IPFIX_BAD_VERSION, 1);
+});
+
+test('udp: with no collector listening, sends fail quietly and the errors are counted', async (t) => {
+  const port = await freePort();
+  const e = exporter(t, { port, protocol: 'udp' });
+  e.addTemplate(antreaTemplateV4);
+  for (let round = 0; round < 50 && e.stats().sendErrors === 0; round++) {
+    e.export(256, antreaRecordV4(round));
+    e.flush();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // ICMP port-unreachable surfaces as an error on a later send or on the socket; UDP cannot say which records
+  // were lost (the collector's sequence numbers can), so only the errors are asserted.
+  assert.ok(e.stats().sendErrors > 0);
+});
+
+test('a closed exporter refuses records with ERR_IPFIX_CLOSED; bad options are typed errors', async () => {
+  const e = new IpfixExporter({ port: 4739, protocol: 'udp' });
+  await e.close();
+  assert.throws(() => e.export(256, {}), (err) => isIpfixError(err, 'ERR_IPFIX_CLOSED'));
+  assert.throws(() => new IpfixExporter({ port: 0, protocol: 'udp' }), (err) => isIpfixError(err, 'ERR_IPFIX_BAD_OPTION'));
+  assert.throws(() => new IpfixExporter({ port: 1, protocol: 'tls' as 'tcp' }), (err) => isIpfixError(err, 'ERR_IPFIX_BAD_OPTION'));
+  assert.throws(() => new IpfixCollector({}), (err) => isIpfixError(err, 'ERR_IPFIX_BAD_OPTION'));
 });

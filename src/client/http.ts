@@ -100,9 +100,15 @@ export class HttpClient implements ApiClient {
     return this.request<T>(HttpMethod.PATCH, path, this.writeQuery(opts), patch, patchContentTypes[type]);
   }
 
-  async delete<T extends KubeObject = KubeObject>(gvr: GroupVersionResource, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
+  async delete<T extends KubeObject = KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions & { dryRun?: boolean } = {},
+  ): Promise<T> {
     const body = opts.preconditions ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: opts.preconditions } : undefined;
-    const result = await this.request<T>(HttpMethod.DELETE, objectPath(gvr, namespace, name), {}, body);
+    const query: Query = opts.dryRun ? { dryRun: 'All' } : {};
+    const result = await this.request<T>(HttpMethod.DELETE, objectPath(gvr, namespace, name), query, body);
     if (isStatus(result)) {
       // A server may answer a delete with a `Status` of Success instead of the object: give back what it names.
       const details = result.details ?? {};
@@ -110,6 +116,16 @@ export class HttpClient implements ApiClient {
       return gone as T;
     }
     return result;
+  }
+
+  /** DELETE on the collection: every object matching the selectors; answers the deleted objects. */
+  deleteCollection<T extends KubeObject = KubeObject>(
+    gvr: GroupVersionResource,
+    opts: ListOptions & DeleteOptions & { dryRun?: boolean } = {},
+  ): Promise<KubeList<T>> {
+    const { namespace, preconditions, dryRun, ...query } = opts;
+    const body = preconditions ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions } : undefined;
+    return this.request<KubeList<T>>(HttpMethod.DELETE, collectionPath(gvr, namespace), { ...query, ...(dryRun ? { dryRun: 'All' } : {}) }, body);
   }
 
   watch<T extends KubeObject = KubeObject>(gvr: GroupVersionResource, opts: WatchOptions, onEvent: (event: WatchEvent<T>) => void): WatchHandle {

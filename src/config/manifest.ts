@@ -60,7 +60,7 @@ export function findAntreaConfigMap(text: string, manifest?: string): FindResult
   const found: { chunk: DocumentChunk; map: YAMLMap; lc: LineCounter }[] = [];
   const seenNames: string[] = [];
   for (const chunk of chunks) {
-    if (!chunk.text.includes(CONFIGMAP_NAME)) continue;
+    if (!isCandidate(chunk.text)) continue;
     const lc = new LineCounter();
     const doc = parseDocument(chunk.text, { lineCounter: lc, uniqueKeys: true });
     if (doc.errors.length > 0) {
@@ -156,6 +156,11 @@ export function findAntreaConfigMap(text: string, manifest?: string): FindResult
   return { configMap, problems };
 }
 
+/** Cheap test: the document names the ConfigMap and is a ConfigMap or a List (not a workload mounting it). */
+function isCandidate(text: string): boolean {
+  return text.includes(CONFIGMAP_NAME) && /^[ \t]*(?:-[ \t]+)?kind:[ \t]*["']?(?:ConfigMap|List)\b/m.test(text);
+}
+
 function configMapsOf(doc: Document.Parsed): YAMLMap[] {
   const root = doc.contents;
   if (!isMap(root)) return [];
@@ -221,7 +226,7 @@ function syntaxProblems(doc: Document.Parsed, chunk: DocumentChunk, loc: Locatio
 /** Slow path, taken only when no ConfigMap was found: a syntax error elsewhere is the likelier explanation. */
 function otherSyntaxProblems(chunks: DocumentChunk[], loc: Location): ConfigProblem[] {
   for (const chunk of chunks) {
-    if (chunk.text.includes(CONFIGMAP_NAME)) continue;
+    if (isCandidate(chunk.text)) continue;
     const doc = parseDocument(chunk.text, { uniqueKeys: true });
     if (doc.errors.length > 0) return syntaxProblems(doc, chunk, loc);
   }

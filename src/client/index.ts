@@ -1,4 +1,15 @@
-/** The client side of the API machinery: one client interface, two clients, informers and work queues. */
+/**
+ * The client side of the API machinery: one client interface, two clients, informers and work queues.
+ *
+ * A module watches through the process's shared factory and reconciles keys with workers:
+ * ```ts
+ * const pods = factory.informerFor<Pod>(gvr.pods, { fieldSelector: `spec.nodeName=${nodeName}` });
+ * const queue = new WorkQueue<string>({ name: 'pods' });
+ * pods.addEventHandler({ onAdd: (p) => queue.add(objectKey(p)), onUpdate: (_o, p) => queue.add(objectKey(p)), onDelete: (p) => queue.add(objectKey(p)) });
+ * factory.start(); await factory.waitForCacheSync();
+ * void runWorkers(queue, 2, (key) => reconcile(key, pods.get(key)), { logger });   // queue.shutDown() to stop
+ * ```
+ */
 export type { ApiClient, ResourceClient } from './types.js';
 export { ApiError, isApiError } from './types.js';
 export { InProcessClient } from './inprocess.js';

@@ -14,6 +14,8 @@ export interface ListOptions {
   /** `metadata.name=x`, `metadata.namespace=y`, and the resource's own supported fields (`spec.nodeName` on Pods). */
   fieldSelector?: string;
   resourceVersion?: string;
+  /** With `resourceVersion`: `Exact` serves exactly that revision (only the current one here, else 410). */
+  resourceVersionMatch?: 'Exact' | 'NotOlderThan';
   limit?: number;
   continue?: string;
 }
@@ -22,6 +24,11 @@ export interface WatchOptions extends Omit<ListOptions, 'limit' | 'continue'> {
   allowWatchBookmarks?: boolean;
   /** Ends the watch cleanly after this many seconds. */
   timeoutSeconds?: number;
+  /**
+   * Streaming list: ADDED for every current object (whatever `resourceVersion` says), then, with
+   * `allowWatchBookmarks`, a BOOKMARK annotated `k8s.io/initial-events-end: "true"`.
+   */
+  sendInitialEvents?: boolean;
 }
 
 export interface WriteOptions {
@@ -33,6 +40,7 @@ export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
 export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
 }
 
 /** A running watch. `done` settles when the watch ends for any reason (stopped, timed out, server closed, error). */
@@ -55,8 +63,14 @@ export interface ApiBackend {
     opts?: WriteOptions,
   ): Promise<T>;
   delete<T extends KubeObject = KubeObject>(gvr: GroupVersionResource, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T>;
-  /** Events are delivered in resourceVersion order; an ERROR event (a Status) ends the watch. */
+  /**
+   * Events are delivered in resourceVersion order; an ERROR event (a Status) ends the watch. Bad arguments (unknown
+   * resource, unparsable selector) throw an ApiError synchronously; a too-old resourceVersion is an ERROR event
+   * (410 Expired). The store delivers each event object frozen and shared between watchers: copy before mutating.
+   */
   watch<T extends KubeObject = KubeObject>(gvr: GroupVersionResource, opts: WatchOptions, onEvent: (event: WatchEvent<T>) => void): WatchHandle;
+  /** Deletes every object matching the list options; returns the deleted objects. Optional for implementations. */
+  deleteCollection?<T extends KubeObject = KubeObject>(gvr: GroupVersionResource, opts?: ListOptions & DeleteOptions): Promise<KubeList<T>>;
 }
 
 const reasonCodes: Record<StatusReason, number> = {

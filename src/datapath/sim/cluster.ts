@@ -17,6 +17,7 @@ import { ipLength, frameLength, describePacket, TCP_ACK, TCP_FIN, TCP_PSH, TCP_R
 import { SimNode, type PodStack } from './node.js';
 import { systemClock, type Clock } from './clock.js';
 import type { DropInfo, TraceStep } from './trace.js';
+import { traceflowObservations, type NodeResult } from './traceflow.js';
 
 /** Geneve and VXLAN over IPv4 both add outer Ethernet 14 + IPv4 20 + UDP 8 + 8 bytes. */
 export const TUNNEL_OVERHEAD = 50;
@@ -94,6 +95,14 @@ export class SimCluster implements DatapathExecutor {
   async close(): Promise<void> {
     this.nodes.clear();
     this.nodesByIp.clear();
+  }
+
+  /** Traceflow observations per Node for a traced packet (send with trace on, the default). */
+  traceflow(result: PacketResult): NodeResult[] {
+    return traceflowObservations(result.trace, (name) => {
+      const n = this.node(name);
+      return { encap: n.parsed.encap, gatewayIP: n.config.gatewayIP };
+    });
   }
 
   /** A fresh source port / ICMP id, unique per request in this cluster. */

@@ -1,4 +1,129 @@
 import { datapathConformance } from '../conformance.js';
 import { SimCluster } from './cluster.js';
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { nodeConfig, peerOf, podOn } from '../pipeline/testing.js';
+import { TUNNEL_OVERHEAD } from './cluster.js';
+import { ManualClock } from './clock.js';
+import type { NodeConfig } from '../types.js';
+import { isAntreaError } from '../../util/errors.js';
 
 datapathConformance(() => SimCluster.create());
+
+
+async function cluster(mode: NodeConfig['trafficEncapMode'] = 'encap', tunnelType: NodeConfig['tunnelType'] = 'geneve') {
+  const clock = new ManualClock();
+  const c = await SimCluster.create({ clock });
+  const cfgs = [nodeConfig(1, mode, tunnelType), nodeConfig(2, mode, tunnelType)];
+  const [n1, n2] = [await c.addNode(cfgs[0]!), await c.addNode(cfgs[1]!)];
+  await n1.upsertPeerNode(peerOf(cfgs[1]!));
+  await n2.upsertPeerNode(peerOf(cfgs[0]!));
+  const a = podOn(cfgs[0]!, 0);
+  const b = podOn(cfgs[1]!, 0);
+  const a2 = podOn(cfgs[0]!, 1);
+  await n1.upsertPod(a);
+  await n1.upsertPod(a2);
+  await n2.upsertPod(b);
+  return { c, clock, n1, n2, a, a2, b, key: (p: typeof a) => `${p.namespace}/${p.name}` };
+}
+
+describe('simulator: traces', () => {
+  it('a cross-Node packet goes through the tables of worked example (a), in order, on both Nodes', async () => {
+    const { c, a, b, key } = await cluster();
+    const r = await c.send({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP' });
+    assert.ok(r.delivered);
+    const tables = (node: string) => r.trace.filter((s) => s.kind === 'flow' && s.node === node).map((s) => (s.kind === 'flow' ? s.table : -1));
+    assert.deepEqual(tables('node1'), [0, 10, 23, 30, 31, 40, 41, 42, 45, 50, 60, 61, 70, 72, 80, 101, 105, 108, 110]);
+    assert.deepEqual(tables('node2'), [0, 30, 31, 40, 41, 42, 45, 50, 60, 61, 70, 72, 80, 85, 90, 100, 101, 105, 108, 110]);
+    const l3 = r.trace.find((s) => s.kind === 'flow' && s.node === 'node1' && s.table === 70);
+    assert.ok(l3 && l3.kind === 'flow');
+    assert.equal(l3.match, 'ip,nw_dst=10.10.1.0/24');
+    assert.equal(l3.actions, 'set_field:0a:00:00:00:01:01->eth_src,set_field:aa:bb:cc:dd:ee:ff->eth_dst,set_field:192.168.77.12->tun_dst,goto_table:72');
+    const tun = r.trace.find((s) => s.kind === 'tunnel');
+    assert.deepEqual(tun, { kind: 'tunnel', from: 'node1', to: 'node2', tunnelType: 'geneve', vni: 0, outerBytes: 14 + 40 + TUNNEL_OVERHEAD });
+  });
+
+  it('a reply skips the Service and policy entry tables (ct -new+trk goes to EgressRule) and is ESTABLISHED', async () => {
+    const { c, a, b, key } = await cluster();
+    const conn = await c.connect({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP', trace: true });
+    const synack = conn.packets[1]!;
+    const node2 = synack.trace.filter((s) => s.kind === 'flow' && s.node === 'node2').map((s) => (s.kind === 'flow' ? s.table : -1));
+    assert.deepEqual(node2.slice(0, 6), [0, 10, 23, 30, 31, 50]);
+    assert.ok(synack.trace.some((s) => s.kind === 'ct' && s.node === 'node1' && s.state === '+est+rpl+trk'));
+  });
+
+  it('Traceflow observations: sender SpoofGuard/Forwarded, tunnel Forwarded with tunnelDstIP, receiver Received then Delivered', async () => {
+    const { c, a, b, key } = await cluster();
+    const r = await c.send({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP' });
+    assert.deepEqual(c.traceflow(r), [
+      { node: 'node1', observations: [{ component: 'SpoofGuard', action: 'Forwarded' }, { component: 'Forwarding', componentInfo: 'Output', action: 'Forwarded', tunnelDstIP: '192.168.77.12' }] },
+      { node: 'node2', observations: [{ component: 'Forwarding', action: 'Received' }, { component: 'Forwarding', componentInfo: 'Output', action: 'Delivered', pod: key(b) }] },
+    ]);
+    const spoof = await c.send({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP', srcIP: '1.2.3.4' });
+    assert.deepEqual(c.traceflow(spoof), [{ node: 'node1', observations: [{ component: 'SpoofGuard', componentInfo: 'SpoofGuard', action: 'Dropped' }] }]);
+    const out = await c.send({ from: { pod: key(a) }, to: { ip: '8.8.8.8', port: 53 }, protocol: 'UDP' });
+    assert.deepEqual(out.deliveredTo, { node: 'node1', external: true });
+    assert.equal(c.traceflow(out)[0]!.observations.at(-1)!.action, 'ForwardedOutOfOverlay');
+  });
+});
+
+describe('simulator: underlay and tunnels', () => {
+  it('counts tunnel packets with 50 bytes of outer headers in encap, and routed packets in noEncap', async () => {
+    const enc = await cluster('encap', 'vxlan');
+    await enc.c.connect({ from: { pod: enc.key(enc.a) }, to: { ip: enc.b.ips[0]!, port: 80 }, protocol: 'UDP', payloadLength: 100 });
+    assert.equal(enc.c.underlay.tunnelPackets, 2);
+    assert.equal(enc.c.underlay.tunnelBytes, 2 * (14 + 20 + 8 + 100 + 50));
+    assert.equal(enc.c.underlay.routedPackets, 0);
+    const ne = await cluster('noEncap');
+    const r = await ne.c.connect({ from: { pod: ne.key(ne.a) }, to: { ip: ne.b.ips[0]!, port: 80 }, protocol: 'UDP', trace: true });
+    assert.ok(r.established);
+    assert.equal(ne.c.underlay.tunnelPackets, 0);
+    assert.equal(ne.c.underlay.routedPackets, 2);
+    assert.ok(r.packets[0]!.trace.some((s) => s.kind === 'host' && s.action === 'underlay'));
+  });
+
+  it('the ARP responder answers gw0 for the peer gateway with the global virtual MAC', async () => {
+    const { c, n1, b } = await cluster();
+    const r = await c.send({ from: { node: 'node1' }, to: { ip: b.ips[0]!, port: 22 }, protocol: 'TCP' });
+    assert.ok(r.delivered);
+    assert.equal(n1.hostNeighbors.get(0x0a0a0101), 0xaabbccddeeff);
+  });
+
+  it('noEncap: connections from a remote Pod are committed with the FromGateway ct_mark on the receiving Node', async () => {
+    const ne = await cluster('noEncap');
+    await ne.c.connect({ from: { pod: ne.key(ne.a) }, to: { ip: ne.b.ips[0]!, port: 80 }, protocol: 'TCP' });
+    const [entry] = await ne.c.conntrack('node2');
+    assert.equal(entry!.mark & 0x2, 0x2);
+  });
+});
+
+describe('simulator: conntrack and counters', () => {
+  it('conntrack entries time out on the injected clock', async () => {
+    const { c, clock, a, a2, key } = await cluster();
+    await c.connect({ from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'UDP' });
+    assert.equal((await c.conntrack('node1')).length, 1);
+    clock.advance(121_000);
+    assert.equal((await c.conntrack('node1')).length, 0);
+  });
+
+  it('flow counters: every packet of a connection is counted by the ConntrackZone flow', async () => {
+    const { c, n1, a, a2, key } = await cluster();
+    const conn = await c.connect({ from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'TCP', exchanges: 3 });
+    const ct = n1.bridge.flowStats().find((s) => s.flow.table === 30 && s.flow.priority === 200)!;
+    assert.equal(ct.packets, conn.sent.request + conn.sent.reply);
+  });
+
+  it('a Pod change on one Node never reaches the other Node\'s flows', async () => {
+    const { n1, n2, a } = await cluster();
+    const before = (await n2.dumpFlows()).length;
+    const d = await n1.upsertPod({ ...a, mac: '02:00:00:00:00:99' });
+    assert.ok(d.added.length > 0);
+    assert.equal((await n2.dumpFlows()).length, before);
+  });
+
+  it('unknown Pods and Nodes are errors with stable codes', async () => {
+    const { c } = await cluster();
+    await assert.rejects(c.send({ from: { pod: 'x/y' }, to: { ip: '10.10.0.2' }, protocol: 'ICMP' }), (e: unknown) => isAntreaError(e, 'ERR_DATAPATH_UNKNOWN_POD'));
+    assert.throws(() => c.node('nope'), (e: unknown) => isAntreaError(e, 'ERR_DATAPATH_UNKNOWN_NODE'));
+  });
+});

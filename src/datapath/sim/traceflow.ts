@@ -1,0 +1,92 @@
+/**
+ * Turns a packet's trace into Traceflow observations per Node, as Antrea's agent does from its packet-ins
+ * (reference/antrea.md 4.4; ovs-pipeline.md section 8): sender → SpoofGuard/Forwarded, other Nodes →
+ * Forwarding/Received, a DNAT → LB/Forwarded with translatedDstIP, policy drops → NetworkPolicy/Dropped, and the
+ * Output result → Forwarded (tunnel, with tunnelDstIP) / Delivered / ForwardedOutOfOverlay / Dropped.
+ */
+import type { TraceStep } from './trace.js';
+
+export type TraceflowComponent = 'Classification' | 'SpoofGuard' | 'LB' | 'Routing' | 'NetworkPolicy' | 'Forwarding';
+export type TraceflowAction = 'Received' | 'Forwarded' | 'Dropped' | 'Rejected' | 'Delivered' | 'ForwardedOutOfOverlay';
+
+export interface Observation {
+  component: TraceflowComponent;
+  componentInfo?: string;
+  action: TraceflowAction;
+  pod?: string;
+  translatedDstIP?: string;
+  tunnelDstIP?: string;
+  networkPolicy?: string;
+  ttl?: number;
+}
+
+export interface NodeResult {
+  node: string;
+  observations: Observation[];
+}
+
+export interface TraceflowNodeInfo {
+  encap: boolean;
+  gatewayIP: string;
+}
+
+export function componentOfTable(table: number): TraceflowComponent {
+  if (table === 0) return 'Classification';
+  if (table === 10 || table === 20) return 'SpoofGuard';
+  if (table >= 40 && table <= 42) return 'LB';
+  if ((table >= 45 && table <= 61) || (table >= 85 && table <= 101)) return 'NetworkPolicy';
+  if (table === 70 || table === 72) return 'Routing';
+  return 'Forwarding';
+}
+
+/** One observation list per visit of a Node's bridge, in the order the packet went. */
+export function traceflowObservations(trace: readonly TraceStep[], info: (node: string) => TraceflowNodeInfo): NodeResult[] {
+  const results: NodeResult[] = [];
+  let current: NodeResult | undefined;
+  let first = true;
+  let lastTunDst: string | undefined;
+  let dstIP: string | undefined;
+  for (const s of trace) {
+    if (s.kind === 'endpoint' && s.action === 'sent') {
+      const m = /> ([\d.]+)/.exec(s.detail);
+      dstIP = m?.[1];
+      continue;
+    }
+    if (s.kind === 'flow' || s.kind === 'miss') {
+      if (!current || current.node !== s.node) {
+        current = { node: s.node, observations: [] };
+        results.push(current);
+        current.observations.push(first ? { component: 'SpoofGuard', action: 'Forwarded' } : { component: 'Forwarding', action: 'Received' });
+        first = false;
+      }
+      if (s.kind === 'flow') {
+        const m = /set_field:([\d.]+)->tun_dst/.exec(s.actions);
+        if (m) lastTunDst = m[1];
+        if (s.table === 10 && s.actions === 'drop') current.observations[0] = { component: 'SpoofGuard', componentInfo: 'SpoofGuard', action: 'Dropped' };
+      }
+      continue;
+    }
+    if (!current) continue;
+    if (s.kind === 'ct' && s.nat?.startsWith('dst=') && s.node === current.node && !current.observations.some((o) => o.component === 'LB')) {
+      const ip = (s.nat.slice(4).split(':')[0] ?? '') as string;
+      if (ip !== dstIP) current.observations.push({ component: 'LB', action: 'Forwarded', translatedDstIP: ip });
+    } else if (s.kind === 'drop' && s.node === current.node && s.table !== undefined) {
+      if (s.table === 10) continue;
+      current.observations.push({ component: componentOfTable(s.table), componentInfo: s.tableName ?? '', action: 'Dropped' });
+    } else if (s.kind === 'output' && s.node === current.node) {
+      const node = info(s.node);
+      if (s.portName === 'antrea-tun0') {
+        current.observations.push({ component: 'Forwarding', componentInfo: 'Output', action: 'Forwarded', ...(lastTunDst ? { tunnelDstIP: lastTunDst } : {}) });
+      } else if (s.portName === 'antrea-gw0') {
+        const action: TraceflowAction = dstIP === node.gatewayIP ? 'Delivered' : node.encap ? 'ForwardedOutOfOverlay' : 'Forwarded';
+        current.observations.push({ component: 'Forwarding', componentInfo: 'Output', action });
+      } else {
+        current.observations.push({ component: 'Forwarding', componentInfo: 'Output', action: 'Delivered' });
+      }
+    } else if (s.kind === 'endpoint' && s.action === 'received' && s.node === current.node) {
+      const last = current.observations[current.observations.length - 1];
+      if (last && last.action === 'Delivered') last.pod = s.endpoint;
+    }
+  }
+  return results;
+}

@@ -156,6 +156,16 @@ test('a conf that is not a literal block is rewritten as one, touching only its 
   assert.deepEqual(loadManifest(r.text).agent?.explicitGates, { Traceflow: true });
 });
 
+test('a conf inside a flow mapping stays a double-quoted string', () => {
+  const before = 'kind: ConfigMap\nmetadata: {name: antrea-config, namespace: kube-system}\ndata: {antrea-agent.conf: "ovsBridge: br-int\\n", antrea-controller.conf: ""}\n';
+  const r = setFeatureGates(before, { agent: { Traceflow: true } });
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(diffLines(before, r.text), [
+    '-data: {antrea-agent.conf: "ovsBridge: br-int\\n", antrea-controller.conf: ""}',
+    '+data: {antrea-agent.conf: "ovsBridge: br-int\\n\\nfeatureGates:\\n  Traceflow: true\\n", antrea-controller.conf: ""}',
+  ]);
+});
+
 test('CRLF manifests keep their line endings', () => {
   const before = defaultManifest().replace(/\n/g, '\r\n');
   const r = setFeatureGates(before, gatesByComponent({ Egress: true }));
@@ -213,5 +223,49 @@ test('property: successive sets compose', () => {
       );
     }),
     { numRuns: 30 },
+  );
+});
+
+test('property: conf edits succeed as line splices on varied layouts, keeping every comment', () => {
+  const names = featuresAt().map((f) => f.name);
+  const layout = fc.record({
+    header: fc.constantFrom('block', 'null', 'commented', 'absent', 'flow'),
+    existing: fc.subarray(names, { maxLength: 4 }),
+    commented: fc.subarray(names, { maxLength: 6 }),
+    indent: fc.constantFrom('  ', '    '),
+    trailingComments: fc.boolean(),
+    before: fc.boolean(),
+    after: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(layout, fc.dictionary(fc.constantFrom(...names), fc.boolean(), { minKeys: 1 }), (l, gates) => {
+      const lines: string[] = [];
+      if (l.before) lines.push('# top comment', 'ovsBridge: br-int  # bridge', '');
+      const existing = l.header === 'block' ? l.existing : [];
+      const commented = l.commented.filter((n) => !existing.includes(n));
+      if (l.header === 'block' && existing.length === 0) existing.push('Traceflow');
+      if (l.header === 'flow') lines.push(`featureGates: {${l.existing.map((n) => `${n}: true`).join(', ')}}`);
+      if (l.header === 'block' || l.header === 'null') lines.push('featureGates:');
+      if (l.header === 'commented') lines.push('#featureGates:');
+      if (l.header !== 'flow') {
+        for (const n of commented) lines.push(`# ${n} does things`, `#${l.indent}${n}: false${l.trailingComments ? '  # note' : ''}`, '');
+        for (const n of existing) lines.push(`${l.indent}${n}: true${l.trailingComments ? '  # set' : ''}`);
+      }
+      if (l.after) lines.push('', '# the port', '#apiPort: 10350', 'antreaProxy:', '  # all', '  proxyAll: false');
+      const conf = lines.join('\n') + '\n';
+      const edit = editConfGates(conf, gates);
+      if (edit.kind !== 'splices') return false;
+      const doc = loadManifest(
+        `kind: ConfigMap\nmetadata:\n  name: antrea-config\n  namespace: kube-system\ndata:\n  antrea-agent.conf: |\n${edit.text
+          .split('\n')
+          .map((x) => (x === '' ? '' : `    ${x}`))
+          .join('\n')}\n  antrea-controller.conf: ""\n`,
+      );
+      const every = Object.entries(gates).every(([n, v]) => doc.agent?.explicitGates[n] === v);
+      // Every comment line of the original is still there, except the commented gate lines that were uncommented.
+      const kept = conf.split('\n').filter((x) => x.trimStart().startsWith('#') && !Object.keys(gates).some((n) => new RegExp(`^#\\s*${n}:`).test(x)) && x !== '#featureGates:');
+      return every && kept.every((c) => edit.text.includes(c));
+    }),
+    { numRuns: 200 },
   );
 });

@@ -111,6 +111,7 @@ export function setFeatureGates(text: string, changes: GateChanges, opts: SetOpt
       return refuse();
     }
     if (edit.kind === 'splices' && src.literal) replacements.push(...splicesToReplacements(text, src, edit.splices, eol));
+    else if (src.inFlow) replacements.push({ start: src.start, end: src.end, text: JSON.stringify(edit.text) });
     else replacements.push({ start: src.start, end: src.end, text: literalBlock(text, src, edit.text, eol) });
   }
   let out = text;

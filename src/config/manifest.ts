@@ -28,6 +28,8 @@ export interface ConfSource {
   end: number;
   /** 1-based manifest line of the `antrea-agent.conf:` key. */
   keyLine: number;
+  /** The scalar sits inside a flow collection (`data: {...}`), where block scalars are not allowed. */
+  inFlow: boolean;
   /** Present for a literal block scalar (`|`) whose lines map one to one onto the conf's lines. */
   literal?: { headerLine: number; contentLine: number; indent: number };
 }
@@ -146,7 +148,8 @@ export function findAntreaConfigMap(text: string, manifest?: string): FindResult
     }
     const start = first.chunk.start + value.range[0];
     const end = first.chunk.start + value.range[1];
-    const src: ConfSource = { component, conf, value: value.value, start, end, keyLine };
+    const inFlow = (isMap(data) && data.flow === true) || first.map.flow === true;
+    const src: ConfSource = { component, conf, value: value.value, start, end, keyLine, inFlow };
     if (value.type === 'BLOCK_LITERAL') {
       const literal = literalLayout(text, lines, start, value.value);
       if (literal) src.literal = literal;

@@ -48,6 +48,8 @@ export interface EncodedMessage {
 }
 
 const TWO32 = 0x100000000;
+/** Exclusive upper bound of an unsigned integer of 0..4 octets. */
+const U_LIMIT: readonly number[] = [1, 0x100, 0x10000, 0x1000000, 0x100000000];
 /** Largest unsigned value of each octet length 0..8, precomputed: BigInt shifts on the hot path allocate. */
 const U64_MAX: readonly bigint[] = Array.from({ length: 9 }, (_, n) => (1n << BigInt(8 * n)) - 1n);
 
@@ -362,8 +364,9 @@ export class IpfixEncoder {
   }
 
   private writeUnsignedSmall(f: TemplateField, v: IpfixInputValue, p: number, len: number): void {
-    const n = typeof v === 'bigint' && v >= 0n && v < 0x100000000n ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= 2 ** (8 * len)) {
+    const n = typeof v === 'number' ? v : typeof v === 'bigint' && v >= 0n && v < 0x100000000n ? Number(v) : NaN;
+    // (n >>> 0) === n holds exactly for integers in 0..2^32-1.
+    if (n >>> 0 !== n || n >= U_LIMIT[len]!) {
       throw badValue(f, v, `an unsigned integer below 2^${8 * len}`);
     }
     if (len === 1) this.buf[p] = n;

@@ -1,5 +1,7 @@
-/** NodePortLocal's port range, `<start>-<end>`, parsed as Antrea's `parsePortRange` does. */
-/** Unlike Antrea, ports outside 1..65535 are refused here too. */
+/**
+ * NodePortLocal's port range, `<start>-<end>`, parsed as Antrea's `parsePortRange` does (its messages included).
+ * Unlike Antrea, ports outside 1..65535 are refused here too.
+ */
 export function parsePortRange(text: string): { start: number; end: number } | { error: string } {
   const parts = text.split('-');
   if (parts.length !== 2) return { error: `wrong port range format: ${text}` };

@@ -240,7 +240,7 @@ test('watch: synthetic ADDED without RV, events in RV order, then MODIFIED and D
   await s.patch(gvr.pods, 'default', 'a', 'merge', { metadata: { labels: { x: 'y' } } });
   await s.delete(gvr.pods, 'default', 'b');
   const ev = await w.until(4);
-  assert.deepEqual(ev.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED a', 'ADDED b', 'MODIFIED a', 'DELETED b']);
+  assert.deepEqual(ev.map((e) => `${e.type} ${(e.object as KubeObject).metadata.name}`), ['ADDED a', 'ADDED b', 'MODIFIED a', 'DELETED b']);
   const rvs = ev.map((e) => Number(e.object.metadata.resourceVersion));
   assert.deepEqual(rvs.slice(1), [...rvs.slice(1)].sort((x, y) => x - y));
   assert.ok(Object.isFrozen(ev[0]!.object));
@@ -256,7 +256,7 @@ test('watch from a resourceVersion replays what came after it', async (t) => {
   const w = collect(s, { resourceVersion: a.metadata.resourceVersion! });
   const ev = await w.until(1);
   await tick();
-  assert.deepEqual(ev.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED b']);
+  assert.deepEqual(ev.map((e) => `${e.type} ${(e.object as KubeObject).metadata.name}`), ['ADDED b']);
   w.handle.stop();
 });
 
@@ -303,7 +303,7 @@ test('watch bookmarks, initial-events-end and timeoutSeconds', async (t) => {
   await w.handle.done;
   assert.equal(w.events[0]!.type, 'ADDED');
   assert.equal(w.events[1]!.type, 'BOOKMARK');
-  assert.equal(w.events[1]!.object.metadata.annotations?.['k8s.io/initial-events-end'], 'true');
+  assert.equal((w.events[1]!.object as KubeObject).metadata.annotations?.['k8s.io/initial-events-end'], 'true');
   assert.ok(w.events.filter((e) => e.type === 'BOOKMARK').length >= 3);
 });
 

@@ -66,6 +66,8 @@ export interface Store extends ApiBackend {
   resourceVersion(): string;
   deleteCollection<T extends KubeObject = KubeObject>(gvr: GroupVersionResource, opts?: ListOptions & DeleteOptions): Promise<KubeList<T>>;
   stats(): StoreStats;
+  /** For the HTTP layer: a list's frozen objects (no copies, stored apiVersion) plus list metadata. */
+  listRaw(gvr: GroupVersionResource, opts?: ListOptions): { def: ResourceDef; items: KubeObject[]; rv: string; cont?: string; remaining?: number };
   /** Stops every watch and, with a dataDir, writes a final snapshot and closes the files. */
   close(): Promise<void>;
 }
@@ -989,8 +991,7 @@ function decodeContinue(s: string): { id: string; offset: number } | undefined {
  * Creates a store. With `dataDir` it loads the state there first (throwing `StoreCorruptError` if the files are
  * corrupt beyond a torn last write, which is recovered and logged).
  */
-export function createStore(opts: StoreOptions = {}): Store & { listRaw: MemoryStore['listRaw'] } {
+export function createStore(opts: StoreOptions = {}): Store {
   return new MemoryStore(opts);
 }
 
-export type { MemoryStore };

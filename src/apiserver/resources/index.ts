@@ -1,0 +1,7 @@
+/** Every resource type antrea-ts serves: the Kubernetes core types and Antrea's. */
+import { defaultResources, type ResourceDef } from '../registry.js';
+import { antreaAgentInfoResource, antreaControllerInfoResource } from './antrea-info.js';
+
+export function allResources(): ResourceDef[] {
+  return [...defaultResources(), antreaControllerInfoResource, antreaAgentInfoResource];
+}

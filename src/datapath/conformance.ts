@@ -170,6 +170,47 @@ export function datapathConformance(make: () => Promise<DatapathExecutor>, opts:
     });
   });
 
+  describe('datapath conformance: Services (AntreaProxy)', () => {
+    test('a ClusterIP spreads connections over its Endpoints on both Nodes, and replies come from the ClusterIP', async () => {
+      const t = await topo('encap');
+      const client = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      const eps = [(t.pods[0] as PodInterface[])[1] as PodInterface, ...(t.pods[1] as PodInterface[])];
+      const svc = {
+        namespace: 'conformance', name: 'web', portName: 'http', protocol: 'TCP' as const, clusterIP: '10.96.0.10', port: 80,
+        endpoints: eps.map((p) => ({ ip: ip(p), port: 8080, isLocal: false })),
+      };
+      for (const [n, dp] of t.nodes.entries()) {
+        // Endpoint 0 lives on node1, endpoints 1 and 2 on node2.
+        await dp.upsertService({ ...svc, endpoints: svc.endpoints.map((e, i) => ({ ...e, isLocal: n === 0 ? i === 0 : i > 0 })) });
+      }
+      const hits = new Map<string, number>();
+      for (let i = 0; i < 60; i++) {
+        const c = await t.exec.connect({ from: { pod: key(client) }, to: { ip: '10.96.0.10', port: 80 }, protocol: 'TCP' });
+        assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
+        const first = c.packets[0] as PacketResult;
+        assert.equal(first.received?.dstPort, 8080, 'DNAT to the Endpoint port');
+        const replyToClient = c.packets[1] as PacketResult;
+        assert.equal(replyToClient.received?.srcIP, '10.96.0.10', 'the reply is un-DNATed');
+        assert.equal(replyToClient.received?.srcPort, 80);
+        const pod = first.deliveredTo?.pod as string;
+        hits.set(pod, (hits.get(pod) ?? 0) + 1);
+      }
+      assert.equal(hits.size, 3, `every Endpoint gets connections: ${JSON.stringify([...hits])}`);
+    });
+    test('a Pod reaching itself through its Service is hairpinned', async () => {
+      const t = await topo('encap');
+      const self = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      await (t.nodes[0] as Datapath).upsertService({
+        namespace: 'conformance', name: 'self', portName: 'http', protocol: 'TCP', clusterIP: '10.96.0.11', port: 80,
+        endpoints: [{ ip: ip(self), port: 8080, isLocal: true }],
+      });
+      const c = await t.exec.connect({ from: { pod: key(self) }, to: { ip: '10.96.0.11', port: 80 }, protocol: 'TCP' });
+      assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
+      assert.equal(c.packets[0]?.received?.srcIP, '169.254.169.252', 'hairpin SNAT to the virtual IP');
+      assert.equal(c.packets[1]?.received?.srcIP, '10.96.0.11');
+    });
+  });
+
   describe('datapath conformance: lifecycle', () => {
     test('removing a Pod stops delivery to it', async () => {
       const t = await topo('encap');

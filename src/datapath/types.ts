@@ -182,6 +182,10 @@ export interface Datapath {
   removePod(namespace: string, name: string): Promise<FlowDiff>;
   upsertPeerNode(peer: PeerNode): Promise<FlowDiff>;
   removePeerNode(nodeName: string): Promise<FlowDiff>;
+  /** AntreaProxy: one ServicePort's frontend and Endpoints. */
+  upsertService(svc: ServiceFrontend): Promise<FlowDiff>;
+  /** Key: `namespace/name:portName/PROTOCOL` (see serviceKey). */
+  removeService(key: string): Promise<FlowDiff>;
   /** All installed flows, sorted by table, then priority (descending), then match. */
   dumpFlows(): Promise<Flow[]>;
   dumpGroups(): Promise<Group[]>;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PipelineCompiler, diffSize } from './compiler.js';
 import { nodeConfig, peerOf, podOn } from './testing.js';
-import { renderFlow } from './render.js';
+import { renderFlow, renderGroup } from './render.js';
 import { cookieCategory, CookieCategory } from './fields.js';
 import { isAntreaError } from '../../util/errors.js';
 
@@ -86,4 +86,37 @@ test('invalid objects and changes before the node config are refused with stable
   assert.throws(() => c.apply([{ kind: 'pod', op: 'upsert', pod: { ...podOn(nodeConfig(1), 0), ips: ['fd00::1'] } }]), (e: unknown) => isAntreaError(e, 'ERR_DATAPATH_INVALID'));
   assert.throws(() => c.setNodeConfig({ ...nodeConfig(1), gatewayIP: '10.99.0.1' }), (e: unknown) => isAntreaError(e, 'ERR_DATAPATH_INVALID'));
   assert.throws(() => c.apply([{ kind: 'multicastGroup', op: 'remove', key: '239.1.1.1' }]), (e: unknown) => isAntreaError(e, 'ERR_DATAPATH_UNSUPPORTED'));
+});
+
+test('a Service compiles to worked example (b): ServiceLB flow, select group, EndpointDNAT and HairpinSNAT flows', () => {
+  const c = new PipelineCompiler();
+  c.setNodeConfig(nodeConfig(1));
+  const svc = {
+    namespace: 'default', name: 'web', portName: 'http', protocol: 'TCP' as const, clusterIP: '10.96.0.10', port: 80,
+    endpoints: [{ ip: '10.10.1.5', port: 8080, isLocal: false }, { ip: '10.10.0.7', port: 8080, isLocal: true }],
+  };
+  const d = c.apply([{ kind: 'service', op: 'upsert', service: svc }]);
+  const strip = (s: string) => s.replace(/cookie=0x[0-9a-f]+,/, '');
+  assert.deepEqual(d.added.map(renderFlow).map(strip).sort(), [
+    'table=108,priority=200,ip,nw_src=10.10.0.7,nw_dst=10.10.0.7 actions=set_field:169.254.169.252->ip_src,set_field:0x40000/0x40000->reg0,goto_table:110',
+    'table=41,priority=200,tcp,reg4=0x10000/0x70000,nw_dst=10.96.0.10,tp_dst=80 actions=set_field:0x20000/0x70000->reg4,set_field:0x80000/0x80000->reg0,set_field:0x1->reg7,group:1',
+    'table=42,priority=200,tcp,reg3=0xa0a0007,reg4=0x21f90/0x7ffff actions=ct(commit,table=45,zone=65520,nat(dst=10.10.0.7:8080),exec(set_field:0x4/0x4->ct_mark))',
+    'table=42,priority=200,tcp,reg3=0xa0a0105,reg4=0x21f90/0x7ffff actions=ct(commit,table=45,zone=65520,nat(dst=10.10.1.5:8080),exec(set_field:0x4/0x4->ct_mark))',
+  ]);
+  assert.equal(d.addedGroups.length, 1);
+  assert.equal(renderGroup(d.addedGroups[0]!),
+    'group_id=1,type=select,bucket=bucket_id:0,weight:100,actions=set_field:0xa0a0105->reg3,set_field:0x1f90/0xffff->reg4,resubmit(,42),bucket=bucket_id:1,weight:100,actions=set_field:0xa0a0007->reg3,set_field:0x1f90/0xffff->reg4,resubmit(,42)');
+  assert.ok(d.added.every((f) => cookieCategory(f.cookie) === CookieCategory.Service));
+  // A second Service with a shared Endpoint shares the EndpointDNAT flow; removing the first keeps it.
+  const other = { ...svc, name: 'web2', clusterIP: '10.96.0.11', endpoints: [svc.endpoints[0]!] };
+  const d2 = c.apply([{ kind: 'service', op: 'upsert', service: other }]);
+  assert.equal(d2.added.filter((f) => f.table === 42).length, 0);
+  assert.equal(d2.addedGroups[0]!.id, 2);
+  const d3 = c.apply([{ kind: 'service', op: 'remove', key: 'default/web:http/TCP' }]);
+  assert.deepEqual(d3.removed.map((f) => f.table).sort((a, b) => a - b), [41, 42, 108]);
+  assert.equal(d3.removedGroups[0]!.id, 1);
+  // The freed group id is reused.
+  const d4 = c.apply([{ kind: 'service', op: 'upsert', service: { ...svc, name: 'web3', clusterIP: '10.96.0.12' } }]);
+  assert.equal(d4.addedGroups[0]!.id, 1);
+  assert.throws(() => c.apply([{ kind: 'service', op: 'upsert', service: { ...svc, sessionAffinityTimeout: 10800 } }]), (e: unknown) => isAntreaError(e, 'ERR_DATAPATH_UNSUPPORTED'));
 });

@@ -22,6 +22,8 @@ import { nodeContext, type NodeContext } from './context.js';
 import { defaultFlows, gatewayFlows } from './stages/skeleton.js';
 import { podFlows } from './stages/pod.js';
 import { peerFlows } from './stages/peer.js';
+import { serviceFlows, serviceGroup } from './stages/service.js';
+import { serviceKey, type ServiceFrontend } from '../types.js';
 import { isIpv4, parseCidr, parseMac } from '../net/addr.js';
 
 interface OwnedObject {
@@ -117,6 +119,11 @@ export class PipelineCompiler {
   private readonly peers = new Map<string, PeerNode>();
   /** ofPort, IP and MAC → Pod key: two Pods never share one. */
   private readonly podClaims = new Map<string, string>();
+  private readonly services = new Map<string, ServiceFrontend>();
+  /** ServicePort key → group id; ids count up from 1 and freed ids are reused lowest first. */
+  private readonly groupIds = new Map<string, number>();
+  private readonly freeGroupIds: number[] = [];
+  private nextGroupId = 1;
 
   constructor(opts: CompilerOptions = {}) {
     this.round = opts.round ?? 1;
@@ -143,6 +150,7 @@ export class PipelineCompiler {
     this.setObject(rec, 'gateway', CookieCategory.Gateway, (c) => gatewayFlows(ctx, c));
     for (const pod of this.pods.values()) this.setObject(rec, `pod/${podKey(pod)}`, CookieCategory.Pod, (c) => podFlows(ctx, pod, c));
     for (const peer of this.peers.values()) this.setObject(rec, `peerNode/${peer.nodeName}`, CookieCategory.Node, (c) => peerFlows(ctx, peer, c));
+    for (const [key, svc] of this.services) this.setService(rec, key, svc);
     return rec.result();
   }
 
@@ -226,9 +234,42 @@ export class PipelineCompiler {
         }
         return;
       }
+      case 'service': {
+        if (ch.op === 'upsert') {
+          validateService(ch.service);
+          const key = serviceKey(ch.service);
+          this.setService(rec, key, ch.service);
+          this.services.set(key, ch.service);
+        } else {
+          this.removeObject(rec, `service/${ch.key}`);
+          this.services.delete(ch.key);
+          const id = this.groupIds.get(ch.key);
+          if (id !== undefined) {
+            this.groupIds.delete(ch.key);
+            this.freeGroupIds.push(id);
+            this.freeGroupIds.sort((a, b) => a - b);
+          }
+        }
+        return;
+      }
       default:
         throw new AntreaError('ERR_DATAPATH_UNSUPPORTED', `the datapath does not compile ${ch.kind} objects yet`, { field: ch.kind });
     }
+  }
+
+  /** The group id of a ServicePort (`namespace/name:port/PROTO`), for AntreaPolicy's toServices and for tests. */
+  serviceGroupId(key: string): number | undefined {
+    return this.groupIds.get(key);
+  }
+
+  private setService(rec: DiffRecorder, key: string, svc: ServiceFrontend): void {
+    let gid = this.groupIds.get(key);
+    if (gid === undefined) {
+      gid = this.freeGroupIds.shift() ?? this.nextGroupId++;
+      this.groupIds.set(key, gid);
+    }
+    const id = gid;
+    this.setObject(rec, `service/${key}`, CookieCategory.Service, (c) => serviceFlows(svc, id, c), [serviceGroup(svc, id)]);
   }
 
   private allocateId(key: string): number {
@@ -342,6 +383,24 @@ function validatePod(pod: PodInterface): void {
   if (pod.ips.length === 0) throw bad('ips', 'a Pod interface needs at least one IP');
   for (const ip of pod.ips) if (!isIpv4(ip)) throw bad('ips', `"${ip}" is not an IPv4 address (IPv6 is not modelled yet)`);
   parseMac(pod.mac);
+}
+
+function validateService(svc: ServiceFrontend): void {
+  const key = `${svc.namespace}/${svc.name}:${svc.portName}/${svc.protocol}`;
+  const bad = (field: string, msg: string) => new AntreaError('ERR_DATAPATH_INVALID', `Service ${key}: ${msg}`, { field, object: key });
+  if (!isIpv4(svc.clusterIP)) throw bad('clusterIP', `"${svc.clusterIP}" is not an IPv4 address`);
+  if (!['TCP', 'UDP', 'SCTP'].includes(svc.protocol)) throw bad('protocol', `protocol "${svc.protocol}" is not TCP, UDP or SCTP`);
+  if (!Number.isInteger(svc.port) || svc.port < 1 || svc.port > 65535) throw bad('port', `port ${svc.port} is out of range`);
+  for (const ip of svc.loadBalancerIPs ?? []) if (!isIpv4(ip)) throw bad('loadBalancerIPs', `"${ip}" is not an IPv4 address`);
+  for (const ep of svc.endpoints) {
+    if (!isIpv4(ep.ip)) throw bad('endpoints', `Endpoint "${ep.ip}" is not an IPv4 address`);
+    if (!Number.isInteger(ep.port) || ep.port < 1 || ep.port > 65535) throw bad('endpoints', `Endpoint port ${ep.port} is out of range`);
+  }
+  const unsupported = (field: string, what: string) =>
+    new AntreaError('ERR_DATAPATH_UNSUPPORTED', `Service ${key}: ${what} is not compiled yet`, { field, object: key });
+  if (svc.sessionAffinityTimeout !== undefined) throw unsupported('sessionAffinityTimeout', 'ClientIP session affinity');
+  if (svc.nodePort !== undefined) throw unsupported('nodePort', 'NodePort (needs proxyAll)');
+  if (svc.externalTrafficPolicyLocal) throw unsupported('externalTrafficPolicyLocal', 'externalTrafficPolicy=Local');
 }
 
 function validatePeer(peer: PeerNode): void {

@@ -64,7 +64,11 @@ test('every compiled flow parses with ovs-ofctl and normalises to our own render
     const c = new PipelineCompiler();
     const n1 = nodeConfig(1, mode);
     c.setNodeConfig(n1);
-    c.apply([{ kind: 'pod', op: 'upsert', pod: podOn(n1, 0) }, { kind: 'peerNode', op: 'upsert', peer: peerOf(nodeConfig(2, mode)) }]);
+    c.apply([
+      { kind: 'pod', op: 'upsert', pod: podOn(n1, 0) },
+      { kind: 'peerNode', op: 'upsert', peer: peerOf(nodeConfig(2, mode)) },
+      { kind: 'service', op: 'upsert', service: { namespace: 'd', name: 's', portName: 'p', protocol: 'UDP', clusterIP: '10.96.0.10', port: 53, endpoints: [{ ip: '10.10.0.2', port: 5353, isLocal: true }] } },
+    ]);
     const flows = c.flows();
     const dir = mkdtempSync(join(tmpdir(), 'antrea-render-'));
     try {

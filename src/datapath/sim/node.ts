@@ -3,7 +3,7 @@
  * to their OF ports, and the Node's host network stack behind antrea-gw0 (routes to peer Pod CIDRs through gw0 in
  * encap, over the underlay in noEncap; neighbour resolution by real ARP through the pipeline).
  */
-import type { Datapath, DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface } from '../types.js';
+import type { Datapath, DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface, ServiceFrontend } from '../types.js';
 import { podKey } from '../types.js';
 import type { Flow, Group } from '../pipeline/flow.js';
 import { PipelineCompiler, type CompilerOptions } from '../pipeline/compiler.js';
@@ -141,6 +141,14 @@ export class SimNode implements Datapath {
 
   removePeerNode(nodeName: string): Promise<FlowDiff> {
     return this.apply([{ kind: 'peerNode', op: 'remove', key: nodeName }]);
+  }
+
+  upsertService(svc: ServiceFrontend): Promise<FlowDiff> {
+    return this.apply([{ kind: 'service', op: 'upsert', service: svc }]);
+  }
+
+  removeService(key: string): Promise<FlowDiff> {
+    return this.apply([{ kind: 'service', op: 'remove', key }]);
   }
 
   async dumpFlows(): Promise<Flow[]> {

@@ -127,3 +127,28 @@ describe('simulator: conntrack and counters', () => {
     assert.throws(() => c.node('nope'), (e: unknown) => isAntreaError(e, 'ERR_DATAPATH_UNKNOWN_NODE'));
   });
 });
+
+describe('simulator: Services', () => {
+  it('Traceflow shows the LB observation with the translated destination; the group counts the connection', async () => {
+    const { c, n1, a, b, key } = await cluster();
+    await n1.upsertService({ namespace: 'default', name: 'web', portName: 'http', protocol: 'TCP', clusterIP: '10.96.0.10', port: 80, endpoints: [{ ip: b.ips[0]!, port: 8080, isLocal: false }] });
+    const r = await c.send({ from: { pod: key(a) }, to: { ip: '10.96.0.10', port: 80 }, protocol: 'TCP' });
+    assert.ok(r.delivered, r.dropped?.reason);
+    const obs = c.traceflow(r)[0]!.observations;
+    assert.deepEqual(obs[1], { component: 'LB', action: 'Forwarded', translatedDstIP: b.ips[0] });
+    assert.equal(n1.bridge.groupStats()[0]!.packets, 1);
+    const [e] = await c.conntrack('node1');
+    assert.equal(e!.orig.dst, '10.96.0.10');
+    assert.equal(e!.reply.src, b.ips[0]);
+    assert.equal(e!.mark & 0x4, 0x4);
+  });
+
+  it('a Service without Endpoints drops at the group with a reason', async () => {
+    const { c, n1, a, key } = await cluster();
+    await n1.upsertService({ namespace: 'default', name: 'empty', portName: 'http', protocol: 'UDP', clusterIP: '10.96.0.20', port: 53, endpoints: [] });
+    const r = await c.send({ from: { pod: key(a) }, to: { ip: '10.96.0.20', port: 53 }, protocol: 'UDP' });
+    assert.equal(r.delivered, false);
+    assert.match(r.dropped!.reason, /group 1 has no buckets/);
+    assert.equal(r.dropped!.tableName, 'ServiceLB');
+  });
+});

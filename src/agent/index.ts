@@ -3,8 +3,9 @@
  */
 import type { ModuleDefinition } from '../features/modules.js';
 import type { AgentContext } from './context.js';
+import { agentMonitor } from './monitor/index.js';
 import { podNetwork } from './podnetwork/index.js';
 
-export const agentModules: readonly ModuleDefinition<AgentContext>[] = [podNetwork];
+export const agentModules: readonly ModuleDefinition<AgentContext>[] = [podNetwork, agentMonitor];
 
 export { startAgent, type Agent, type AgentOptions } from './agent.js';

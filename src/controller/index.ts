@@ -1,7 +1,8 @@
 /** The controller's modules, in start order. Each names its gate once; this list reads like the feature table. */
 import type { ModuleDefinition } from '../features/modules.js';
 import type { ControllerContext } from './context.js';
+import { controllerMonitor } from './monitor/index.js';
 
-export const controllerModules: readonly ModuleDefinition<ControllerContext>[] = [];
+export const controllerModules: readonly ModuleDefinition<ControllerContext>[] = [controllerMonitor];
 
 export { startController, type Controller, type ControllerOptions } from './controller.js';

@@ -1,0 +1,259 @@
+/**
+ * `antrea local`: the whole system in one process. An API store (optionally persisted in a state directory and
+ * served over HTTP on loopback), the antrea ConfigMap loaded from a manifest, N Nodes, the controller, one agent per
+ * Node, and the parts of Kubernetes a real cluster would run (scheduler, kubelets, endpoints controllers).
+ */
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConfigMap, Node } from '../apis/core.js';
+import type { KubeObject } from '../apis/meta.js';
+import { gvr } from '../apiserver/registry.js';
+import { createStore, type Store } from '../apiserver/store.js';
+import { isApiError } from '../apiserver/types.js';
+import { SharedInformerFactory } from '../client/factory.js';
+import { InProcessClient } from '../client/inprocess.js';
+import type { ApiClient } from '../client/types.js';
+import {
+  CONFIGMAP_NAMESPACE,
+  formatConfigProblem,
+  gatesByComponent,
+  loadConf,
+  loadManifest,
+  setFeatureGates,
+  type ResolvedAgent,
+  type ResolvedController,
+} from '../config/index.js';
+import type { FeatureGate } from '../featuregate/index.js';
+import type { ModuleDefinition, Stoppable } from '../features/modules.js';
+import { agentModules as defaultAgentModules, startAgent, type Agent } from '../agent/index.js';
+import type { AgentContext } from '../agent/context.js';
+import { controllerModules as defaultControllerModules, startController, type Controller } from '../controller/index.js';
+import type { ControllerContext } from '../controller/context.js';
+import { AntreaError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { startEndpointsController } from './kube/endpoints-controller.js';
+import { startKubelets } from './kube/kubelet.js';
+import { startScheduler } from './kube/scheduler.js';
+import { localNodes } from './nodes.js';
+import { serveLocalApi, type LocalApiServer } from './api.js';
+import { kubeconfigPath } from './paths.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { allResources } from '../apiserver/resources/index.js';
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_MANIFEST = join(packageRoot, 'build', 'yamls', 'antrea.yml');
+
+export interface LocalClusterOptions {
+  /** Number of Nodes (default 2). A restarted cluster keeps the Nodes it has and adds missing ones. */
+  nodes?: number;
+  /** The manifest holding the antrea ConfigMap (default: ours). */
+  manifestPath?: string;
+  manifestText?: string;
+  /** Gate overrides, each set on the components it belongs to, on top of the manifest's. */
+  gates?: Readonly<Record<string, boolean>>;
+  /** Keep the API state here; a later start with the same directory comes back with nothing lost. */
+  stateDir?: string;
+  /** Serve the API over HTTP on loopback (default: port 0, a free port); false: in-process only. */
+  http?: { port?: number; host?: string } | false;
+  logger?: Logger;
+  agentModules?: readonly ModuleDefinition<AgentContext>[];
+  controllerModules?: readonly ModuleDefinition<ControllerContext>[];
+  /** Called with progress lines during start-up (for a terminal). */
+  progress?: (line: string) => void;
+}
+
+interface ResolvedConfigs {
+  agent: ResolvedAgent;
+  controller: ResolvedController;
+  configMap: ConfigMap;
+}
+
+/** Loads the manifest (with overrides) into effective configs; every error is reported at once. */
+export function resolveLocalConfig(opts: Pick<LocalClusterOptions, 'manifestPath' | 'manifestText' | 'gates'>): ResolvedConfigs {
+  const path = opts.manifestPath ?? (opts.manifestText === undefined ? DEFAULT_MANIFEST : undefined);
+  let text = opts.manifestText ?? readFileSync(path as string, 'utf8');
+  const fail = (lines: string[]) => {
+    throw new AntreaError('ERR_INVALID_CONFIG', `the antrea configuration is not valid:\n${lines.join('\n')}`, path ? { file: path } : {});
+  };
+  if (opts.gates && Object.keys(opts.gates).length > 0) {
+    const edited = setFeatureGates(text, gatesByComponent(opts.gates), path ? { path } : {});
+    const errors = edited.problems.filter((p) => p.severity === 'error');
+    if (errors.length > 0) fail(errors.map(formatConfigProblem));
+    text = edited.text;
+  }
+  const loaded = loadManifest(text, path ? { path } : {});
+  const errors = loaded.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) fail(errors.map(formatConfigProblem));
+  if (!loaded.agent || !loaded.controller || !loaded.configMap) fail(['the antrea ConfigMap must hold both antrea-agent.conf and antrea-controller.conf']);
+  const confs = loaded.configMap?.confs ?? {};
+  const configMap: ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: loaded.configMap?.name ?? 'antrea-config', namespace: CONFIGMAP_NAMESPACE, labels: { app: 'antrea' } },
+    data: { 'antrea-agent.conf': confs.agent?.value ?? '', 'antrea-controller.conf': confs.controller?.value ?? '' },
+  };
+  return { agent: loaded.agent as ResolvedAgent, controller: loaded.controller as ResolvedController, configMap };
+}
+
+export class LocalCluster {
+  readonly agents = new Map<string, Agent>();
+  #kube: Stoppable[] = [];
+  #kubeInformers: SharedInformerFactory | undefined;
+  #api: LocalApiServer | undefined;
+  #controller: Controller | undefined;
+
+  private constructor(
+    readonly store: Store,
+    readonly config: ResolvedConfigs,
+    readonly nodeNames: readonly string[],
+    private readonly opts: LocalClusterOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
+    const logger = opts.logger ?? silentLogger;
+    const progress = opts.progress ?? (() => undefined);
+    const config = resolveLocalConfig(opts);
+    progress('loading the API state');
+    const store = createStore({ resources: allResources(), ...(opts.stateDir ? { dataDir: join(opts.stateDir, 'store') } : {}), logger: logger.child({ component: 'apiserver' }) });
+    const nodes = localNodes(opts.nodes ?? 2);
+    const cluster = new LocalCluster(store, config, nodes.map((n) => n.metadata.name as string), opts, logger);
+    try {
+      await cluster.#bootstrap(nodes);
+      if (opts.http !== false) {
+        progress('starting the API server');
+        cluster.#api = await serveLocalApi(store, { ...(opts.http ?? {}), logger });
+        if (opts.stateDir) writeKubeconfig(kubeconfigPath(opts.stateDir), cluster.#api.url);
+      }
+      progress('starting the Kubernetes parts (scheduler, kubelets, endpoints)');
+      cluster.#startKube();
+      progress('starting antrea-controller');
+      cluster.#controller = await cluster.#startController();
+      for (const name of cluster.nodeNames) {
+        progress(`starting antrea-agent on ${name}`);
+        await cluster.startAgent(name);
+      }
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** The API's URL when served over HTTP. */
+  get url(): string | undefined {
+    return this.#api?.url;
+  }
+
+  get kubeconfig(): string | undefined {
+    return this.opts.stateDir && this.#api ? kubeconfigPath(this.opts.stateDir) : undefined;
+  }
+
+  get controller(): Controller {
+    if (!this.#controller) throw new AntreaError('ERR_NOT_RUNNING', 'the controller is not running');
+    return this.#controller;
+  }
+
+  /** A new in-process client of the cluster's API. */
+  client(): ApiClient {
+    return new InProcessClient(this.store);
+  }
+
+  agent(node: string): Agent {
+    const agent = this.agents.get(node);
+    if (!agent) throw new AntreaError('ERR_NOT_RUNNING', `no agent is running on ${node}`);
+    return agent;
+  }
+
+  async startAgent(node: string): Promise<Agent> {
+    if (!this.nodeNames.includes(node)) throw new AntreaError('ERR_UNKNOWN_NODE', `${node} is not a Node of this cluster`);
+    const existing = this.agents.get(node);
+    if (existing) return existing;
+    const { agent } = this.config;
+    const started = await startAgent({
+      nodeName: node,
+      client: this.client(),
+      gate: agent.gates.copy(),
+      config: agent.config,
+      derived: agent.derived,
+      logger: this.logger,
+      modules: this.opts.agentModules ?? defaultAgentModules,
+      apiPort: 0,
+    });
+    this.agents.set(node, started);
+    return started;
+  }
+
+  async stopAgent(node: string): Promise<void> {
+    const agent = this.agents.get(node);
+    if (!agent) return;
+    this.agents.delete(node);
+    await agent.stop();
+  }
+
+  async restartAgent(node: string): Promise<Agent> {
+    await this.stopAgent(node);
+    return this.startAgent(node);
+  }
+
+  /** Stops everything; the state directory keeps the API state for the next start. */
+  async stop(): Promise<void> {
+    for (const node of [...this.agents.keys()]) await this.stopAgent(node);
+    await this.#controller?.stop();
+    this.#controller = undefined;
+    for (const k of this.#kube.splice(0).reverse()) await k.stop();
+    await this.#kubeInformers?.stop();
+    await this.#api?.close();
+    this.#api = undefined;
+    await this.store.close();
+  }
+
+  async #bootstrap(nodes: Node[]): Promise<void> {
+    const client = this.client();
+    await upsert(client, gvr.configmaps, CONFIGMAP_NAMESPACE, this.config.configMap);
+    for (const node of nodes) {
+      const existing = await client.resource<Node>(gvr.nodes).tryGet(node.metadata.name as string);
+      if (!existing) await client.resource<Node>(gvr.nodes).create(node);
+    }
+  }
+
+  #startKube(): void {
+    const client = this.client();
+    const informers = new SharedInformerFactory(client, { logger: this.logger });
+    this.#kubeInformers = informers;
+    const log = this.logger.child({ component: 'local-kube' });
+    this.#kube.push(startScheduler(client, informers, log), startKubelets(client, informers, log), startEndpointsController(client, informers, log));
+  }
+
+  async #startController(): Promise<Controller> {
+    const { controller } = this.config;
+    const client = this.client();
+    const cmName = this.config.configMap.metadata.name as string;
+    const agentGate = async (): Promise<FeatureGate> => {
+      const cm = await client.resource<ConfigMap>(gvr.configmaps).inNamespace(CONFIGMAP_NAMESPACE).get(cmName);
+      const loaded = loadConf(cm.data?.['antrea-agent.conf'] ?? '', 'agent');
+      if (!loaded.resolved) throw new AntreaError('ERR_INVALID_CONFIG', `the ${cmName} ConfigMap's antrea-agent.conf does not load: ${loaded.problems.map((p) => p.message).join('; ')}`);
+      return loaded.resolved.gates;
+    };
+    return startController({
+      client,
+      gate: controller.gates.copy(),
+      config: controller.config,
+      logger: this.logger,
+      modules: this.opts.controllerModules ?? defaultControllerModules,
+      agentGate,
+      apiPort: 0,
+    });
+  }
+}
+
+async function upsert<T extends KubeObject>(client: ApiClient, resource: typeof gvr.configmaps, namespace: string, obj: T): Promise<void> {
+  const r = client.resource<T>(resource).inNamespace(namespace);
+  try {
+    await r.create(obj);
+  } catch (err) {
+    if (!isApiError(err, 'AlreadyExists')) throw err;
+    await r.retryUpdate(obj.metadata.name as string, (cur) => ({ ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } }));
+  }
+}

@@ -143,9 +143,14 @@ export const nothing: Selector = Object.freeze({
  * Builds a requirement, checking it the way Kubernetes' `NewRequirement` does. Throws a `SelectorParseError` at
  * `position` (0 when built from an object).
  */
-export function newRequirement(key: string, operator: Operator, values: readonly string[], ctx: { selector?: string; position?: number } = {}): Requirement {
-  const fail = (msg: string): never => {
-    throw new SelectorParseError(msg, ctx.position ?? 0, ctx.selector ?? key);
+export function newRequirement(
+  key: string,
+  operator: Operator,
+  values: readonly string[],
+  ctx: { selector?: string; position?: number; valuePosition?: number } = {},
+): Requirement {
+  const fail = (msg: string, pos = ctx.position): never => {
+    throw new SelectorParseError(msg, pos ?? 0, ctx.selector ?? key);
   };
   const keyProblems = isQualifiedName(key);
   if (keyProblems.length > 0) fail(`invalid label key "${key}": ${keyProblems.join('; ')}`);
@@ -165,7 +170,7 @@ export function newRequirement(key: string, operator: Operator, values: readonly
   }
   for (const v of values) {
     const problems = isLabelValue(v);
-    if (problems.length > 0) fail(`invalid label value: "${v}": ${problems.join('; ')}`);
+    if (problems.length > 0) fail(`invalid label value: "${v}": ${problems.join('; ')}`, ctx.valuePosition ?? ctx.position);
   }
   return { key, operator, values: [...new Set(values)].sort() };
 }
@@ -253,7 +258,7 @@ export function parseSelector(s: string): Selector {
         value = v.text;
         next();
       } else if (v.kind !== ',' && v.kind !== 'end') fail(v, 'identifier');
-      reqs.push(newRequirement(key, op.kind === '!=' ? 'NotEquals' : 'Equals', [value], { selector: s, position: v.pos }));
+      reqs.push(newRequirement(key, op.kind === '!=' ? 'NotEquals' : 'Equals', [value], { ...ctx, valuePosition: v.pos }));
     } else if (op.kind === 'in' || op.kind === 'notin') {
       next();
       const open = next();
@@ -264,7 +269,8 @@ export function parseSelector(s: string): Selector {
       for (;;) {
         const t = next();
         if (t.kind === ')') {
-          if (expectValue && values.length > 0) values.push('');
+          // `()` is the set {""} and a trailing comma adds "", as in Kubernetes.
+          if (expectValue) values.push('');
           break;
         }
         if (t.kind === ',') {

@@ -104,7 +104,7 @@ export class HttpClient implements ApiClient {
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
-    opts: DeleteOptions & { dryRun?: boolean } = {},
+    opts: DeleteOptions = {},
   ): Promise<T> {
     const body = opts.preconditions ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: opts.preconditions } : undefined;
     const query: Query = opts.dryRun ? { dryRun: 'All' } : {};
@@ -121,7 +121,7 @@ export class HttpClient implements ApiClient {
   /** DELETE on the collection: every object matching the selectors; answers the deleted objects. */
   deleteCollection<T extends KubeObject = KubeObject>(
     gvr: GroupVersionResource,
-    opts: ListOptions & DeleteOptions & { dryRun?: boolean } = {},
+    opts: ListOptions & DeleteOptions = {},
   ): Promise<KubeList<T>> {
     const { namespace, preconditions, dryRun, ...query } = opts;
     const body = preconditions ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions } : undefined;

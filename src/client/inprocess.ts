@@ -4,6 +4,7 @@
  * delivered asynchronously and in order, so a handler that writes to the store never re-enters it mid-notification.
  */
 import type { GroupVersionResource, KubeList, KubeObject, WatchEvent } from '../apis/meta.js';
+import { ApiError } from '../apiserver/types.js';
 import type { ApiBackend, DeleteOptions, ListOptions, PatchType, WatchHandle, WatchOptions, WriteOptions } from '../apiserver/types.js';
 import { ResourceHandle } from './resource.js';
 import type { ApiClient, ResourceClient } from './types.js';
@@ -46,6 +47,13 @@ export class InProcessClient implements ApiClient {
 
   async delete<T extends KubeObject = KubeObject>(gvr: GroupVersionResource, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T> {
     return structuredClone(await this.backend.delete<T>(gvr, namespace, name, opts));
+  }
+
+  async deleteCollection<T extends KubeObject = KubeObject>(gvr: GroupVersionResource, opts?: ListOptions & DeleteOptions): Promise<KubeList<T>> {
+    if (!this.backend.deleteCollection) {
+      throw ApiError.of('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    }
+    return structuredClone(await this.backend.deleteCollection<T>(gvr, opts));
   }
 
   watch<T extends KubeObject = KubeObject>(gvr: GroupVersionResource, opts: WatchOptions, onEvent: (event: WatchEvent<T>) => void): WatchHandle {

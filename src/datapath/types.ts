@@ -186,6 +186,9 @@ export interface Datapath {
   upsertService(svc: ServiceFrontend): Promise<FlowDiff>;
   /** Key: `namespace/name:portName/PROTOCOL` (see serviceKey). */
   removeService(key: string): Promise<FlowDiff>;
+  /** NetworkPolicy / AntreaPolicy: one OpenFlow-level rule (one conjunction). */
+  upsertPolicyRule(rule: PolicyRule): Promise<FlowDiff>;
+  removePolicyRule(ruleID: string): Promise<FlowDiff>;
   /** All installed flows, sorted by table, then priority (descending), then match. */
   dumpFlows(): Promise<Flow[]>;
   dumpGroups(): Promise<Group[]>;

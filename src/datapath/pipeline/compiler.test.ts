@@ -120,3 +120,40 @@ test('a Service compiles to worked example (b): ServiceLB flow, select group, En
   assert.equal(d4.addedGroups[0]!.id, 1);
   assert.throws(() => c.apply([{ kind: 'service', op: 'upsert', service: { ...svc, sessionAffinityTimeout: 10800 } }]), (e: unknown) => isAntreaError(e, 'ERR_DATAPATH_UNSUPPORTED'));
 });
+
+test('a K8s NetworkPolicy ingress rule compiles to worked example (a): clauses, conj_id action, metrics, default drop', () => {
+  const c = new PipelineCompiler();
+  c.setNodeConfig(nodeConfig(2));
+  const rule = {
+    ruleID: 'np-allow-a', conjID: 5, direction: 'In' as const, action: 'Allow' as const, kind: 'K8sNetworkPolicy' as const,
+    from: { ipBlocks: ['10.10.0.2'] }, to: { ofPorts: [3] }, services: [{ protocol: 'TCP' as const, port: 80 }], policyRef: 'K8sNetworkPolicy:default/allow-a',
+  };
+  const d = c.apply([{ kind: 'policyRule', op: 'upsert', rule }]);
+  const strip = (s: string) => s.replace(/cookie=0x[0-9a-f]+,/, '');
+  assert.deepEqual(d.added.map(renderFlow).map(strip).sort(), [
+    'table=100,priority=200,ip,reg1=0x3 actions=drop',
+    'table=101,priority=200,ct_state=+new,ct_label=0x5/0xffffffff,ip actions=goto_table:105',
+    'table=101,priority=200,ct_state=-new,ct_label=0x5/0xffffffff,ip actions=goto_table:105',
+    'table=90,priority=190,conj_id=5,ip actions=set_field:0x5->reg6,ct(commit,table=101,zone=65520,exec(set_field:0x5/0xffffffff->ct_label))',
+    'table=90,priority=200,ip,nw_src=10.10.0.2 actions=conjunction(5,1/3)',
+    'table=90,priority=200,ip,reg1=0x3 actions=conjunction(5,2/3)',
+    'table=90,priority=200,tcp,tp_dst=80 actions=conjunction(5,3/3)',
+  ]);
+  assert.ok(d.added.every((f) => cookieCategory(f.cookie) === CookieCategory.Policy));
+  // A second rule with the same peer shares the clause flow: one flow, two conjunction actions.
+  const d2 = c.apply([{ kind: 'policyRule', op: 'upsert', rule: { ...rule, ruleID: 'np-allow-a-53', conjID: 6, services: [{ protocol: 'UDP' as const, port: 53 }] } }]);
+  const shared = d2.modified.find((f) => f.table === 90 && f.priority === 200 && renderFlow(f).includes('nw_src=10.10.0.2'));
+  assert.ok(shared);
+  assert.match(renderFlow(shared), /actions=conjunction\(5,1\/3\),conjunction\(6,1\/3\)$/);
+  assert.ok(!d2.added.some((f) => f.table === 100), 'the default drop is shared, not added twice');
+  const d3 = c.apply([{ kind: 'policyRule', op: 'remove', key: 'np-allow-a' }]);
+  assert.match(renderFlow(d3.modified.find((f) => f.table === 90)!), /actions=conjunction\(6,1\/3\)$/);
+  assert.ok(!d3.removed.some((f) => f.table === 100), 'the default drop stays while rule 6 uses it');
+});
+
+test('port ranges become value/mask pairs', async () => {
+  const { portRangeMasks } = await import('./stages/policy.js');
+  assert.deepEqual(portRangeMasks(8080, 8080), [{ value: 8080, mask: 0xffff }]);
+  assert.deepEqual(portRangeMasks(1000, 1999).reduce((n, r) => n + (0x10000 - r.mask), 0), 1000);
+  assert.deepEqual(portRangeMasks(0, 65535), [{ value: 0, mask: 0 }]);
+});

@@ -16,13 +16,15 @@ import { silentLogger } from '../../util/log.js';
 import type { DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface } from '../types.js';
 import { podKey } from '../types.js';
 import { CookieCategory, makeCookie } from './fields.js';
-import type { Flow, Group } from './flow.js';
+import type { Action, Flow, Group } from './flow.js';
 import { flowIdentity, renderActions } from './render.js';
 import { nodeContext, type NodeContext } from './context.js';
 import { defaultFlows, gatewayFlows } from './stages/skeleton.js';
 import { podFlows } from './stages/pod.js';
 import { peerFlows } from './stages/peer.js';
 import { serviceFlows, serviceGroup } from './stages/service.js';
+import { policyFlows } from './stages/policy.js';
+import type { PolicyRule } from '../types.js';
 import { serviceKey, type ServiceFrontend } from '../types.js';
 import { isIpv4, parseCidr, parseMac } from '../net/addr.js';
 
@@ -39,6 +41,20 @@ interface OwnedObject {
 interface InstalledFlow {
   flow: Flow;
   owners: Set<string>;
+  /** For shared conjunction clause flows: each owner's conjunction actions (the flow carries their union). */
+  conj?: Map<string, readonly Action[]>;
+}
+
+function isConjOnly(f: Flow): boolean {
+  return f.actions.length > 0 && f.actions.every((a) => a.type === 'conjunction');
+}
+
+function conjUnion(parts: Iterable<readonly Action[]>): Action[] {
+  const all = new Map<string, Action>();
+  for (const acts of parts) for (const a of acts) if (a.type === 'conjunction') all.set(`${a.id}/${a.clause}/${a.nClauses}`, a);
+  return [...all.values()].sort((x, y) =>
+    x.type === 'conjunction' && y.type === 'conjunction' ? x.id - y.id || x.clause - y.clause : 0,
+  );
 }
 
 /** FNV-1a, 32 bits: object ids derive from stable keys so a restart reproduces the same cookies. */
@@ -252,6 +268,16 @@ export class PipelineCompiler {
         }
         return;
       }
+      case 'policyRule': {
+        if (ch.op === 'upsert') {
+          validateRule(ch.rule);
+          const rule = ch.rule;
+          this.setObject(rec, `policyRule/${rule.ruleID}`, CookieCategory.Policy, (c) => policyFlows(rule, c));
+        } else {
+          this.removeObject(rec, `policyRule/${ch.key}`);
+        }
+        return;
+      }
       default:
         throw new AntreaError('ERR_DATAPATH_UNSUPPORTED', `the datapath does not compile ${ch.kind} objects yet`, { field: ch.kind });
     }
@@ -295,6 +321,7 @@ export class PipelineCompiler {
       if (seen.has(id)) throw new AntreaError('ERR_DATAPATH_FLOW_CONFLICT', `${key} produces the flow ${id} twice`, { object: key });
       seen.add(id);
       const inst = this.installed.get(id);
+      if (inst?.conj && isConjOnly(flows[i] as Flow)) continue;
       if (inst && !(inst.owners.size === 1 && inst.owners.has(key)) && renderActions(inst.flow.actions) !== renderActions((flows[i] as Flow).actions)) {
         throw new AntreaError(
           'ERR_DATAPATH_FLOW_CONFLICT',
@@ -328,8 +355,12 @@ export class PipelineCompiler {
       const f = flows[i] as Flow;
       const inst = this.installed.get(id);
       if (!inst) {
-        this.installed.set(id, { flow: f, owners: new Set([key]) });
+        this.installed.set(id, { flow: f, owners: new Set([key]), ...(isConjOnly(f) ? { conj: new Map([[key, f.actions]]) } : {}) });
         rec.flowChanged(id, undefined, f);
+      } else if (inst.conj && isConjOnly(f)) {
+        inst.owners.add(key);
+        inst.conj.set(key, f.actions);
+        this.refreshConj(rec, id, inst);
       } else if (inst.owners.has(key) && inst.owners.size === 1) {
         if (!sameFlow(inst.flow, f)) {
           rec.flowChanged(id, inst.flow, f);
@@ -352,10 +383,20 @@ export class PipelineCompiler {
     const inst = this.installed.get(id);
     if (!inst) return;
     inst.owners.delete(owner);
+    inst.conj?.delete(owner);
     if (inst.owners.size === 0) {
       this.installed.delete(id);
       rec.flowChanged(id, inst.flow, undefined);
-    }
+    } else if (inst.conj) this.refreshConj(rec, id, inst);
+  }
+
+  /** Re-derives a shared clause flow's actions from its owners; keeps the first owner's cookie. */
+  private refreshConj(rec: DiffRecorder, id: string, inst: InstalledFlow): void {
+    const actions = conjUnion((inst.conj as Map<string, readonly Action[]>).values());
+    if (renderActions(actions) === renderActions(inst.flow.actions)) return;
+    const next: Flow = { ...inst.flow, actions };
+    rec.flowChanged(id, inst.flow, next);
+    inst.flow = next;
   }
 
   private removeObject(rec: DiffRecorder, key: string): void {
@@ -383,6 +424,23 @@ function validatePod(pod: PodInterface): void {
   if (pod.ips.length === 0) throw bad('ips', 'a Pod interface needs at least one IP');
   for (const ip of pod.ips) if (!isIpv4(ip)) throw bad('ips', `"${ip}" is not an IPv4 address (IPv6 is not modelled yet)`);
   parseMac(pod.mac);
+}
+
+function validateRule(rule: PolicyRule): void {
+  const bad = (field: string, msg: string) => new AntreaError('ERR_DATAPATH_INVALID', `policy rule ${rule.ruleID}: ${msg}`, { field, object: rule.ruleID });
+  if (!rule.ruleID) throw bad('ruleID', 'ruleID is required');
+  if (!Number.isInteger(rule.conjID) || rule.conjID < 1 || rule.conjID > 0xffffffff) throw bad('conjID', `conjID ${rule.conjID} is not a positive 32-bit integer`);
+  if (rule.direction !== 'In' && rule.direction !== 'Out') throw bad('direction', `direction "${String(rule.direction)}" is not In or Out`);
+  if (!['Allow', 'Drop', 'Reject', 'Pass'].includes(rule.action)) throw bad('action', `action "${rule.action}" is not Allow, Drop, Reject or Pass`);
+  if (rule.kind === 'K8sNetworkPolicy' && rule.action !== 'Allow') throw bad('action', 'K8s NetworkPolicy rules only allow');
+  if (rule.kind === 'Baseline' && rule.action === 'Pass') throw bad('action', 'Pass is not allowed in the Baseline tier');
+  if (rule.kind !== 'K8sNetworkPolicy' && (rule.priority === undefined || rule.priority < 1 || rule.priority > 65000)) {
+    throw bad('priority', 'Antrea-native rules need an OpenFlow priority in 1..65000');
+  }
+  for (const a of [...(rule.from.ipBlocks ?? []), ...(rule.to.ipBlocks ?? [])]) {
+    if (!isIpv4(a)) parseCidr(a);
+  }
+  if (rule.direction === 'In' && !(rule.to.ofPorts?.length)) throw bad('to.ofPorts', 'an ingress rule applies to local Pod ports');
 }
 
 function validateService(svc: ServiceFrontend): void {

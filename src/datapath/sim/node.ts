@@ -3,7 +3,7 @@
  * to their OF ports, and the Node's host network stack behind antrea-gw0 (routes to peer Pod CIDRs through gw0 in
  * encap, over the underlay in noEncap; neighbour resolution by real ARP through the pipeline).
  */
-import type { Datapath, DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface, ServiceFrontend } from '../types.js';
+import type { Datapath, DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface, PolicyRule, ServiceFrontend } from '../types.js';
 import { podKey } from '../types.js';
 import type { Flow, Group } from '../pipeline/flow.js';
 import { PipelineCompiler, type CompilerOptions } from '../pipeline/compiler.js';
@@ -149,6 +149,14 @@ export class SimNode implements Datapath {
 
   removeService(key: string): Promise<FlowDiff> {
     return this.apply([{ kind: 'service', op: 'remove', key }]);
+  }
+
+  upsertPolicyRule(rule: PolicyRule): Promise<FlowDiff> {
+    return this.apply([{ kind: 'policyRule', op: 'upsert', rule }]);
+  }
+
+  removePolicyRule(ruleID: string): Promise<FlowDiff> {
+    return this.apply([{ kind: 'policyRule', op: 'remove', key: ruleID }]);
   }
 
   async dumpFlows(): Promise<Flow[]> {

@@ -7,6 +7,7 @@ import { TUNNEL_OVERHEAD } from './cluster.js';
 import { ManualClock } from './clock.js';
 import type { NodeConfig } from '../types.js';
 import { isAntreaError } from '../../util/errors.js';
+import { renderFlow } from '../pipeline/render.js';
 
 datapathConformance(() => SimCluster.create());
 
@@ -150,5 +151,43 @@ describe('simulator: Services', () => {
     assert.equal(r.delivered, false);
     assert.match(r.dropped!.reason, /group 1 has no buckets/);
     assert.equal(r.dropped!.tableName, 'ServiceLB');
+  });
+});
+
+describe('simulator: NetworkPolicy', () => {
+  it('worked example (a): a K8s rule allows A → B:80; other ports and peers hit IngressDefaultRule; metrics count sessions and packets', async () => {
+    const { c, n2, a, a2, b, key } = await cluster();
+    await n2.upsertPolicyRule({
+      ruleID: 'allow-a-80', conjID: 5, direction: 'In', action: 'Allow', kind: 'K8sNetworkPolicy',
+      from: { ipBlocks: [a.ips[0]!] }, to: { ofPorts: [b.ofPort] }, services: [{ protocol: 'TCP', port: 80 }], policyRef: 'K8sNetworkPolicy:default/allow-a',
+    });
+    const ok = await c.connect({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP', exchanges: 2 });
+    assert.ok(ok.established, ok.failure?.dropped?.reason);
+    const wrongPort = await c.send({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 81 }, protocol: 'TCP' });
+    assert.equal(wrongPort.dropped?.tableName, 'IngressDefaultRule');
+    const wrongPeer = await c.send({ from: { pod: key(a2) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP' });
+    assert.equal(wrongPeer.dropped?.tableName, 'IngressDefaultRule');
+    assert.deepEqual(c.traceflow(wrongPeer)[1]!.observations.at(-1), { component: 'NetworkPolicy', componentInfo: 'IngressDefaultRule', action: 'Dropped' });
+    const metric = n2.bridge.flowStats().filter((s) => s.flow.table === 101 && s.flow.priority === 200);
+    const [newFlow, estFlow] = [metric.find((s) => renderFlow(s.flow).includes('+new'))!, metric.find((s) => renderFlow(s.flow).includes('-new'))!];
+    assert.equal(newFlow.packets, 1, 'one session');
+    assert.equal(newFlow.packets + estFlow.packets, ok.sent.request + ok.sent.reply, 'both directions of the connection pass IngressMetric with the rule label');
+    const [entry] = (await c.conntrack('node2')).filter((e) => e.orig.dport === 80 && e.orig.sport === ok.srcPort);
+    assert.equal(entry!.labels, '0x5');
+  });
+
+  it('an Antrea-native egress Drop rule drops at EgressMetric and counts the denied session', async () => {
+    const { c, n1, a, a2, key } = await cluster();
+    await n1.upsertPolicyRule({
+      ruleID: 'deny-a-to-a2', conjID: 9, direction: 'Out', action: 'Drop', kind: 'AntreaNative', priority: 14000,
+      from: { ipBlocks: [a.ips[0]!] }, to: { ipBlocks: [a2.ips[0]! + '/32'] }, policyRef: 'AntreaClusterNetworkPolicy:deny',
+    });
+    const r = await c.send({ from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'UDP' });
+    assert.equal(r.dropped?.tableName, 'EgressMetric', r.dropped?.reason);
+    const deny = n1.bridge.flowStats().find((s) => s.flow.table === 61 && s.flow.priority === 200)!;
+    assert.equal(deny.packets, 1);
+    assert.ok((await c.send({ from: { pod: key(a2) }, to: { ip: a.ips[0]!, port: 80 }, protocol: 'UDP' })).delivered, 'the other direction is allowed');
+    await n1.removePolicyRule('deny-a-to-a2');
+    assert.ok((await c.send({ from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'UDP' })).delivered);
   });
 });

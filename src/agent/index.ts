@@ -4,8 +4,9 @@
 import type { ModuleDefinition } from '../features/modules.js';
 import type { AgentContext } from './context.js';
 import { agentMonitor } from './monitor/index.js';
+import { nodeRoute } from './noderoute/index.js';
 import { podNetwork } from './podnetwork/index.js';
 
-export const agentModules: readonly ModuleDefinition<AgentContext>[] = [podNetwork, agentMonitor];
+export const agentModules: readonly ModuleDefinition<AgentContext>[] = [nodeRoute, podNetwork, agentMonitor];
 
 export { startAgent, type Agent, type AgentOptions } from './agent.js';

@@ -31,6 +31,9 @@ import type { AgentContext } from '../agent/context.js';
 import { controllerModules as defaultControllerModules, startController, type Controller } from '../controller/index.js';
 import type { ControllerContext } from '../controller/context.js';
 import { AntreaError } from '../util/errors.js';
+import { SimCluster } from '../datapath/sim/cluster.js';
+import type { NodeDatapath } from '../agent/nodedatapath.js';
+import type { NodeConfig } from '../datapath/types.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { startEndpointsController } from './kube/endpoints-controller.js';
 import { startKubelets } from './kube/kubelet.js';
@@ -103,13 +106,18 @@ export class LocalCluster {
   #api: LocalApiServer | undefined;
   #controller: Controller | undefined;
 
+  /** The simulated network every Node's datapath is part of. */
+  readonly sim: SimCluster;
+
   private constructor(
     readonly store: Store,
     readonly config: ResolvedConfigs,
     readonly nodeNames: readonly string[],
     private readonly opts: LocalClusterOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.sim = new SimCluster({ logger: logger.child({ component: 'datapath' }) });
+  }
 
   static async start(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
     const logger = opts.logger ?? silentLogger;
@@ -179,6 +187,7 @@ export class LocalCluster {
       derived: agent.derived,
       logger: this.logger,
       modules: this.opts.agentModules ?? defaultAgentModules,
+      datapath: (cfg) => this.#nodeDatapath(cfg),
       apiPort: 0,
     });
     this.agents.set(node, started);
@@ -206,7 +215,20 @@ export class LocalCluster {
     await this.#kubeInformers?.stop();
     await this.#api?.close();
     this.#api = undefined;
+    await this.sim.close();
     await this.store.close();
+  }
+
+  /** A Node's simulated datapath: created on the agent's first start, the same one after an agent restart. */
+  async #nodeDatapath(cfg: NodeConfig): Promise<NodeDatapath> {
+    const existing = this.sim.nodeList().find((n) => n.nodeName === cfg.nodeName);
+    const node = existing ?? (await this.sim.addNode(cfg));
+    if (existing) await node.setNodeConfig(cfg);
+    return {
+      datapath: node,
+      pods: async () => [...node.compiler.podsByKey().values()],
+      conntrack: () => this.sim.conntrack(cfg.nodeName),
+    };
   }
 
   async #bootstrap(nodes: Node[]): Promise<void> {

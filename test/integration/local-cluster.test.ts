@@ -117,3 +117,22 @@ describe('feature gates in the running processes', () => {
     assert.equal(await health.text(), 'ok');
   });
 });
+
+describe('packets through the local cluster', () => {
+  test('Pod to Pod on one Node and across Nodes, TCP, UDP and ICMP', async (t) => {
+    const cluster = await startLocalCluster(t, { nodes: 2 });
+    const client = cluster.client();
+    await client.resource<Pod>(gvr.pods).inNamespace('default').create(podObj('a', { node: 'node-1' }));
+    await client.resource<Pod>(gvr.pods).inNamespace('default').create(podObj('b', { node: 'node-1' }));
+    await client.resource<Pod>(gvr.pods).inNamespace('default').create(podObj('c', { node: 'node-2' }));
+    const pods = await runningPods(client, 3);
+    const ip = (name: string) => pods.find((p) => p.metadata.name === name)?.status?.podIP as string;
+    for (const [to, node] of [['b', 'node-1'], ['c', 'node-2']] as const) {
+      for (const protocol of ['TCP', 'UDP', 'ICMP'] as const) {
+        const r = await cluster.sim.connect({ from: { pod: 'default/a' }, to: { ip: ip(to), ...(protocol === 'ICMP' ? {} : { port: 80 }) }, protocol });
+        assert.ok(r.established, `${protocol} a -> ${to}: ${JSON.stringify(r.failure?.dropped)}`);
+        assert.deepEqual(r.packets[0]?.deliveredTo, { node, pod: `default/${to}` });
+      }
+    }
+  });
+});

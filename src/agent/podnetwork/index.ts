@@ -1,20 +1,21 @@
 /**
- * Pod networking, control side: this agent owns its Node's Pod CIDR(s), gives each Pod scheduled here an address
- * (one per family), writes it to `status.podIP(s)`, and frees it when the Pod is deleted or has terminated. After a
- * restart it restores every allocation from the Pods it finds before it allocates anything, so no address is ever
- * handed out twice.
+ * Pod networking: this agent owns its Node's Pod CIDR(s). For each Pod scheduled here it allocates an address per
+ * family, plugs the Pod's interface into the datapath (OF port, MAC, addresses), and only then writes
+ * `status.podIP(s)`, which tells the kubelet the Pod's network is ready. A deleted or terminated Pod is unplugged
+ * and its address freed. After a restart the agent restores every address from the Pods it finds, and every OF
+ * port from the datapath, before it allocates anything, so nothing is ever handed out twice.
  */
 import type { Node, Pod } from '../../apis/core.js';
 import { gvr } from '../../apiserver/registry.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { runWorkers } from '../../client/workers.js';
 import { cacheKey, splitKey } from '../../client/cache.js';
-import type { Informer } from '../../client/informer.js';
 import { defineModule } from '../../features/modules.js';
 import { AntreaError, describeError } from '../../util/errors.js';
 import { formatCidr, formatIp, parseCidr, type IpCidr } from '../../util/ip.js';
 import type { AgentContext } from '../context.js';
 import { PodIpAllocator } from './ipam.js';
+import { OfPortAllocator, podInterfaceName, podMac } from './ports.js';
 
 export function nodePodCidrs(node: Node): IpCidr[] {
   const texts = node.spec?.podCIDRs?.length ? node.spec.podCIDRs : node.spec?.podCIDR ? [node.spec.podCIDR] : [];
@@ -26,10 +27,16 @@ const isTerminal = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status
 /** Host-network Pods use the Node's address; the CNI never sees them. */
 const usesPodNetwork = (pod: Pod) => !pod.spec?.hostNetwork;
 
+const podIpsOf = (pod: Pod): string[] => {
+  const ips = (pod.status?.podIPs ?? []).map((p) => p.ip).filter((ip): ip is string => Boolean(ip));
+  if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
+  return ips;
+};
+
 export interface PodNetworkState {
   podCIDRs: string[];
   gateways: string[];
-  allocations: Record<string, string[]>;
+  pods: Record<string, { ips: string[]; ofPort: number | undefined; interface: string }>;
   usage: Record<number, { used: number; capacity: number }>;
 }
 
@@ -37,78 +44,90 @@ export const podNetwork = defineModule<AgentContext>({
   name: 'podnetwork',
   async start(ctx) {
     const log = ctx.logger.child({ module: 'podnetwork' });
-    const nodes = ctx.informers.informerFor<Node>(gvr.nodes, { fieldSelector: `metadata.name=${ctx.nodeName}` });
     const pods = ctx.informers.informerFor<Pod>(gvr.pods, { fieldSelector: `spec.nodeName=${ctx.nodeName}` });
+    const nodes = ctx.informers.informerFor<Node>(gvr.nodes, { fieldSelector: `metadata.name=${ctx.nodeName}` });
     const queue = new WorkQueue<string>({ name: 'podnetwork' });
+    const ports = new OfPortAllocator();
     let allocator: PodIpAllocator | undefined;
 
-    ctx.expose('/podnetwork', (): PodNetworkState | { podCIDRs: [] } => {
-      if (!allocator) return { podCIDRs: [] };
-      const allocations: Record<string, string[]> = {};
+    ctx.expose('/podnetwork', (): PodNetworkState => {
+      const state: PodNetworkState = { podCIDRs: [], gateways: [], pods: {}, usage: {} };
+      if (!allocator) return state;
       for (const pod of pods.list()) {
         const key = cacheKey(pod.metadata.namespace, pod.metadata.name ?? '');
         const owned = allocator.owned(key);
-        if (owned) allocations[key] = owned.map(formatIp);
+        if (owned) state.pods[key] = { ips: owned.map(formatIp), ofPort: ports.owned(key), interface: podInterfaceName(pod.metadata.namespace ?? '', pod.metadata.name ?? '') };
       }
-      return { podCIDRs: allocator.cidrs().map(formatCidr), gateways: allocator.gateways().map(formatIp), allocations, usage: allocator.usage() };
+      return { ...state, podCIDRs: allocator.cidrs().map(formatCidr), gateways: allocator.gateways().map(formatIp), usage: allocator.usage() };
     });
     ctx.addReadinessCheck('podnetwork', () => allocator !== undefined);
 
-    /** Builds the allocator once the Node has a Pod CIDR, restoring every address already given out. */
-    const initAllocator = (node: Node): void => {
-      if (allocator) return;
-      const cidrs = nodePodCidrs(node);
-      if (cidrs.length === 0) {
-        log.warnOnce('no-pod-cidr', 'the Node has no Pod CIDR yet; Pods here get no address until it has one', { node: ctx.nodeName });
-        return;
-      }
-      const a = new PodIpAllocator(cidrs);
+    /** Restores addresses from the API and OF ports from the datapath; unplugs what no live Pod owns any more. */
+    const restore = async (node: Node): Promise<PodIpAllocator> => {
+      const a = new PodIpAllocator(nodePodCidrs(node));
+      const live = new Set<string>();
       for (const pod of pods.list()) {
         if (!usesPodNetwork(pod) || isTerminal(pod)) continue;
-        const ips = (pod.status?.podIPs ?? []).map((p) => p.ip).filter((ip): ip is string => Boolean(ip));
-        if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
-        for (const c of a.restore(cacheKey(pod.metadata.namespace, pod.metadata.name ?? ''), ips)) {
-          log.error('Pod address conflict found while restoring allocations', { ...c });
+        const key = cacheKey(pod.metadata.namespace, pod.metadata.name ?? '');
+        live.add(key);
+        for (const c of a.restore(key, podIpsOf(pod))) log.error('Pod address conflict found while restoring allocations', { ...c });
+      }
+      for (const iface of await ctx.node.pods()) {
+        const key = `${iface.namespace}/${iface.name}`;
+        if (live.has(key)) ports.restore(key, iface.ofPort);
+        else {
+          await ctx.datapath.removePod(iface.namespace, iface.name);
+          log.info('unplugged the interface of a Pod that is gone', { pod: key });
         }
       }
-      allocator = a;
-      log.info('Pod CIDR ready', { podCIDRs: cidrs.map(formatCidr), restored: Object.keys(a.usage()).length ? a.usage() : {} });
-      for (const pod of pods.list()) queue.add(cacheKey(pod.metadata.namespace, pod.metadata.name ?? ''));
+      log.info('Pod network ready', { podCIDRs: a.cidrs().map(formatCidr), restoredPods: live.size });
+      return a;
     };
 
     const sync = async (key: string): Promise<void> => {
       if (!allocator) return;
-      const pod = pods.get(key);
-      if (!pod || isTerminal(pod) || pod.metadata.deletionTimestamp) {
-        const freed = allocator.release(key);
-        if (freed.length > 0) log.debug('released Pod addresses', { pod: key, ips: freed.map(formatIp) });
-        return;
-      }
-      if (!usesPodNetwork(pod)) return;
-      const ips = allocator.allocate(key).map(formatIp);
-      const current = (pod.status?.podIPs ?? []).map((p) => p.ip);
-      if (pod.status?.podIP === ips[0] && current.join(',') === ips.join(',')) return;
       const { namespace, name } = splitKey(key);
       if (!namespace) throw new AntreaError('ERR_INTERNAL', `Pod key ${key} has no namespace`);
+      const pod = pods.get(key);
+      if (!pod || isTerminal(pod) || pod.metadata.deletionTimestamp || !usesPodNetwork(pod)) {
+        if (ports.owned(key) !== undefined) await ctx.datapath.removePod(namespace, name);
+        ports.release(key);
+        const freed = allocator.release(key);
+        if (freed.length > 0) log.debug('Pod unplugged', { pod: key, ips: freed.map(formatIp) });
+        return;
+      }
+      const ips = allocator.allocate(key).map(formatIp);
+      const v4 = ips.filter((ip) => !ip.includes(':'));
+      await ctx.datapath.upsertPod({
+        namespace,
+        name,
+        interfaceName: podInterfaceName(namespace, name),
+        ofPort: ports.allocate(key),
+        ips: v4,
+        mac: podMac(v4[0] ?? '0.0.0.0'),
+      });
+      if (pod.status?.podIP === ips[0] && podIpsOf(pod).join(',') === ips.join(',')) return;
       await ctx.client
         .resource<Pod>(gvr.pods)
         .inNamespace(namespace)
         .patch(name, 'merge', { status: { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) } }, { subresource: 'status' });
-      log.debug('Pod addresses written', { pod: key, ips });
+      log.debug('Pod plugged', { pod: key, ips });
     };
 
-    watchPods(pods, queue);
+    const enqueue = (pod: Pod) => queue.add(cacheKey(pod.metadata.namespace, pod.metadata.name ?? ''));
+    pods.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: enqueue });
     ctx.informers.start();
-    // Allocation starts only once every Pod of this Node is known: restoring from a partial list could hand out an
+    // Nothing is allocated until every Pod of this Node is known: restoring from a partial list could hand out an
     // address that a Pod not yet seen already holds.
     let stopped = false;
-    void Promise.all([pods.waitForSync(), nodes.waitForSync()]).then(
-      () => {
-        if (stopped) return;
-        nodes.addEventHandler({ onAdd: (node) => initAllocator(node), onUpdate: (_old, node) => initAllocator(node) });
-      },
-      (err: unknown) => log.error('Pod and Node caches did not sync', { error: describeError(err) }),
-    );
+    void Promise.all([pods.waitForSync(), nodes.waitForSync()])
+      .then(async () => {
+        const node = nodes.getByName(undefined, ctx.nodeName);
+        if (stopped || !node) return;
+        allocator = await restore(node);
+        for (const pod of pods.list()) enqueue(pod);
+      })
+      .catch((err: unknown) => log.error('Pod network did not start', { error: describeError(err) }));
     const workers = runWorkers(queue, 2, sync, { logger: log });
     return {
       async stop() {
@@ -119,8 +138,3 @@ export const podNetwork = defineModule<AgentContext>({
     };
   },
 });
-
-function watchPods(pods: Informer<Pod>, queue: WorkQueue<string>): void {
-  const enqueue = (pod: Pod) => queue.add(cacheKey(pod.metadata.namespace, pod.metadata.name ?? ''));
-  pods.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: enqueue });
-}

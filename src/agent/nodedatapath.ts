@@ -1,0 +1,57 @@
+/**
+ * The agent's view of its Node's datapath: the `Datapath` feature modules publish to, plus what the agent reads
+ * back (the Pod interfaces already there after a restart, conntrack for the flow exporter). An executor (the
+ * simulator in `antrea local`, Open vSwitch on Linux) provides one per Node.
+ */
+import { createHash } from 'node:crypto';
+import type { Node } from '../apis/core.js';
+import type { AgentDerived, AgentConfig } from '../config/types.js';
+import type { Datapath, NodeConfig, PodInterface } from '../datapath/types.js';
+import type { ConntrackEntry } from '../datapath/traffic.js';
+import { AntreaError } from '../util/errors.js';
+import { cidrAddress, formatIp, parseCidr } from '../util/ip.js';
+
+export interface NodeDatapath {
+  datapath: Datapath;
+  /** The Pod interfaces the datapath holds (after an agent restart: those the previous run created). */
+  pods(): Promise<PodInterface[]>;
+  conntrack(): Promise<ConntrackEntry[]>;
+}
+
+/** Gives the agent of a Node its datapath, creating it on first use and handing back the same one on a restart. */
+export type DatapathProvider = (cfg: NodeConfig) => Promise<NodeDatapath>;
+
+/** A stable locally administered MAC derived from a name (the gateway's, per Node). */
+export function stableMac(seed: string): string {
+  const h = createHash('sha256').update(seed).digest();
+  const bytes = [0x02 | ((h[0] as number) & 0xfc), h[1], h[2], h[3], h[4], h[5]] as number[];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The datapath's node config from the Node object and the agent's conf; problems are errors naming the setting. */
+export function nodeConfigFor(node: Node, config: AgentConfig, derived: AgentDerived): NodeConfig {
+  const name = node.metadata.name ?? '';
+  const podCIDR = node.spec?.podCIDRs?.find((c) => !c.includes(':')) ?? node.spec?.podCIDR;
+  if (!podCIDR) throw new AntreaError('ERR_NO_POD_CIDR', `Node ${name} has no IPv4 Pod CIDR`, { field: 'spec.podCIDR' });
+  const nodeIP = node.status?.addresses?.find((a) => a.type === 'InternalIP' && !a.address.includes(':'))?.address;
+  if (!nodeIP) throw new AntreaError('ERR_NO_NODE_IP', `Node ${name} has no IPv4 InternalIP address`, { field: 'status.addresses' });
+  const mode = derived.trafficMode;
+  if (mode !== 'encap' && mode !== 'noEncap') {
+    throw new AntreaError('ERR_UNSUPPORTED_TRAFFIC_MODE', `trafficEncapMode ${config.trafficEncapMode} is not supported by the antrea-ts datapath (encap or noEncap)`, {
+      field: 'trafficEncapMode',
+    });
+  }
+  const tunnelType = config.tunnelType.toLowerCase();
+  if (tunnelType !== 'geneve' && tunnelType !== 'vxlan') {
+    throw new AntreaError('ERR_UNSUPPORTED_TUNNEL', `tunnelType ${config.tunnelType} is not supported by the antrea-ts datapath (geneve or vxlan)`, { field: 'tunnelType' });
+  }
+  return {
+    nodeName: name,
+    nodeIP,
+    podCIDR,
+    gatewayIP: formatIp(cidrAddress(parseCidr(podCIDR), 1n)),
+    gatewayMAC: stableMac(`${name}/${config.hostGateway}`),
+    trafficEncapMode: mode,
+    tunnelType,
+  };
+}

@@ -110,7 +110,8 @@ test('a 410 re-lists and delivers the difference, with deletes for vanished obje
   events.length = 0;
 
   // Changes the informer never sees as events (as if lost across a compaction), then the watch expires.
-  backend.writeSilently(pods, { ...pod('a', 'change'), metadata: { namespace: 'a', name: 'change', labels: { v: '2' } } });
+  const changed = await backend.get<Pod>(pods, 'a', 'change');
+  backend.writeSilently(pods, { ...changed, metadata: { ...changed.metadata, labels: { v: '2' } } });
   backend.deleteSilently(pods, 'a', 'vanish');
   backend.writeSilently(pods, pod('a', 'new'));
   backend.compact();
@@ -121,9 +122,27 @@ test('a 410 re-lists and delivers the difference, with deletes for vanished obje
   assert.equal(informer.stats.relists, 1);
   assert.equal(backend.listCalls, 2);
   assert.deepEqual(informer.keys().sort(), ['a/change', 'a/keep', 'a/new']);
+  assert.equal(informer.getByName('a', 'change')?.metadata.labels?.v, '2');
   // Watching resumes from the new list's RV, and events flow again.
   await api.create(pod('a', 'after'));
   await waitFor(() => events.includes('add a/after'), 'an event after the re-list');
+});
+
+test('an object re-created under the same name while unwatched is a delete and an add, not an update', async (t) => {
+  const { backend, client, make } = setup(t);
+  await client.resource<Pod>(pods).create(pod('a', 'p', 'n1'));
+  const informer = make();
+  const events = recordEvents(informer);
+  informer.start();
+  await informer.waitForSync(2000);
+  await waitFor(() => backend.openWatches === 1, 'the watch');
+  backend.deleteSilently(pods, 'a', 'p');
+  backend.writeSilently(pods, pod('a', 'p', 'n2'));
+  backend.compact();
+  backend.errorWatches(ApiError.of('Expired', 'too old').status);
+  await waitFor(() => events.length === 3, 'delete and add');
+  assert.deepEqual(events, ['add a/p', 'delete a/p', 'add a/p']);
+  assert.deepEqual(informer.byIndex('nodeName', 'n2').map((o) => o.metadata.name), ['p']);
 });
 
 test('an HTTP-level 410 on the watch request also re-lists', async (t) => {

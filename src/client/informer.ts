@@ -2,7 +2,8 @@
  * Our informer: list, then watch from the list's resourceVersion, keeping a local cache with indexes and telling
  * handlers what changed. Unlike client-node's, it never gives up:
  * - a 410 (Gone/Expired, as an ERROR event or as a failed request) re-lists and delivers the difference: adds,
- *   updates for objects whose resourceVersion changed, deletes for objects that vanished;
+ *   updates for objects whose resourceVersion changed, deletes for objects that vanished, and a delete then an add
+ *   for an object re-created under the same name (new uid);
  * - any other failure, and a stream that closes before it was healthy, waits a jittered exponential backoff
  *   (100 ms doubling to 30 s by default, reset once a watch is healthy) and re-watches from the last seen RV;
  * - a watchdog restarts a watch that has been silent too long (bookmarks, which it asks for, count as activity);
@@ -288,6 +289,11 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (!old) {
         this.cache.upsert(obj);
         this.emitAdd(obj, initial);
+      } else if (old.metadata.uid && obj.metadata.uid && old.metadata.uid !== obj.metadata.uid) {
+        // Deleted and re-created under the same name while we were not watching: another object, not an update.
+        this.cache.upsert(obj);
+        this.emitDelete(old);
+        this.emitAdd(obj, false);
       } else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
         this.cache.upsert(obj);
         this.emitUpdate(old, obj);

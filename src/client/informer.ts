@@ -346,7 +346,13 @@ export class Informer<T extends KubeObject = KubeObject> {
           (event) => {
             if (settled) return;
             arm();
-            const outcome = this.handleEvent(event);
+            let outcome: WatchOutcome | undefined;
+            try {
+              outcome = this.handleEvent(event);
+            } catch (err) {
+              // Not expected (handlers are isolated in `call`); never lose an event silently: restart from the last RV.
+              outcome = { kind: 'error', message: `processing a watch event failed: ${describeError(err)}` };
+            }
             if (outcome) finish(outcome);
             else delivered = true;
           },
@@ -374,6 +380,11 @@ export class Informer<T extends KubeObject = KubeObject> {
       return statusOutcome(status);
     }
     const rv = object.metadata?.resourceVersion;
+    if (event.type !== 'BOOKMARK' && typeof object.metadata?.name !== 'string') {
+      this.log.warnOnce('malformed-event', 'ignoring a watch event whose object has no metadata.name', { type: event.type });
+      if (rv) this.resourceVersion = rv;
+      return undefined;
+    }
     switch (event.type) {
       case 'BOOKMARK':
         break;

@@ -11,6 +11,7 @@ import type { FieldError } from '../apis/validation.js';
 import * as core from '../apis/core.js';
 import * as discovery from '../apis/discovery.js';
 import { humanDuration } from './table.js';
+import { serviceAllocator } from './allocators.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 export const allVerbs: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -51,6 +52,13 @@ export interface ResourceDef {
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[];
   /** Fills API defaults in place, before validation. */
   applyDefaults(obj: KubeObject): void;
+  /**
+   * Server-side allocation on create (a Service's ClusterIP and node ports), after defaults and before validation.
+   * `others` iterates the stored objects of the same type. Returns field errors when allocation fails.
+   */
+  prepareForCreate?(obj: KubeObject, others: () => Iterable<KubeObject>): FieldError[];
+  /** Carries server-owned values from the stored object into an update (after defaults, before validation). */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
   /** Supported field selectors besides metadata.name and metadata.namespace. */
   fields: Readonly<Record<string, FieldGetter>>;
   /** Fields whose equality selectors are indexed (objects and watchers); metadata.name always is. */
@@ -297,8 +305,12 @@ export const podResource = defineResource({
   ],
 });
 
+const defaultServiceAllocator = serviceAllocator();
+
 export const serviceResource = defineResource({
   ...builtIn,
+  prepareForCreate: defaultServiceAllocator.prepareForCreate,
+  prepareForUpdate: defaultServiceAllocator.prepareForUpdate,
   group: '',
   versions: ['v1'],
   kind: 'Service',

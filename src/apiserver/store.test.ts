@@ -349,3 +349,21 @@ test('deleteCollection deletes what the selector matches', async (t) => {
   assert.deepEqual(gone.items.map((p) => p.metadata.name), ['a']);
   assert.deepEqual((await s.list(gvr.pods)).items.map((p) => p.metadata.name), ['b']);
 });
+
+test('Services get a ClusterIP (lowest free in 10.96.0.0/12) and node ports; a replace without them keeps them', async (t) => {
+  const s = newStore(t);
+  const svc = (name: string, spec: Record<string, unknown>) => ({ metadata: { name, namespace: 'default' }, spec: { selector: { app: name }, ports: [{ port: 80 }], ...spec } }) as KubeObject;
+  const a = (await s.create(gvr.services, 'default', svc('a', {}))) as KubeObject & { spec: { clusterIP: string; clusterIPs: string[] } };
+  const b = (await s.create(gvr.services, 'default', svc('b', { type: 'NodePort' }))) as KubeObject & { spec: { clusterIP: string; ports: { nodePort: number }[] } };
+  const h = (await s.create(gvr.services, 'default', svc('h', { clusterIP: 'None' }))) as KubeObject & { spec: { clusterIP: string } };
+  assert.equal(a.spec.clusterIP, '10.96.0.2');
+  assert.deepEqual(a.spec.clusterIPs, ['10.96.0.2']);
+  assert.equal(b.spec.clusterIP, '10.96.0.3');
+  assert.equal(b.spec.ports[0]!.nodePort, 30000);
+  assert.equal(h.spec.clusterIP, 'None');
+  const taken = await rejects(s.create(gvr.services, 'default', svc('c', { clusterIP: '10.96.0.2' })), 'Invalid', 422);
+  assert.equal(taken.status.details?.causes?.[0]?.field, 'spec.clusterIPs');
+  const replaced = (await s.update(gvr.services, 'default', svc('a', { selector: { app: 'other' } }))) as KubeObject & { spec: { clusterIP: string } };
+  assert.equal(replaced.spec.clusterIP, '10.96.0.2');
+  await rejects(s.update(gvr.services, 'default', svc('a', { clusterIP: '10.96.0.99' })), 'Invalid', 422);
+});

@@ -354,6 +354,10 @@ class MemoryStore implements Store {
     return false;
   }
 
+  private *allOf(table: TypeTable): Generator<KubeObject> {
+    for (const m of table.byNs.values()) yield* m.values();
+  }
+
   private nsExists(ns: string): boolean {
     const t = this.tables.get(grKey('', 'namespaces'));
     return !t || t.byNs.get('')?.has(ns) === true;
@@ -600,6 +604,11 @@ class MemoryStore implements Store {
     def.applyDefaults(o);
     const errs = def.validate(o);
     if (errs.length > 0) throw invalidError(def, meta.name ?? meta.generateName ?? '', errs);
+    if (def.prepareForCreate) {
+      // Allocation runs on a valid object and produces valid values.
+      const allocErrs = def.prepareForCreate(o, () => this.allOf(table));
+      if (allocErrs.length > 0) throw invalidError(def, meta.name ?? '', allocErrs);
+    }
     const name = meta.name!;
     if (def.namespaced && !this.nsExists(ns)) {
       throw ApiError.of('NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
@@ -691,6 +700,7 @@ class MemoryStore implements Store {
     next.apiVersion = existing.apiVersion;
     next.kind = def.kind;
     def.applyDefaults(next);
+    def.prepareForUpdate?.(next, existing);
     const errs = [...def.validate(next), ...def.validateUpdate(next, existing)];
     if (errs.length > 0) throw invalidError(def, name, errs);
     if (deepEqual(next, existing)) return this.out(existing, apiVersion); // no-op: same RV, no event

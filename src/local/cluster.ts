@@ -39,6 +39,8 @@ import { startEndpointsController } from './kube/endpoints-controller.js';
 import { startKubelets } from './kube/kubelet.js';
 import { startScheduler } from './kube/scheduler.js';
 import { localNodes } from './nodes.js';
+import { lockStateDir, type StateLock } from './lock.js';
+import { runTraffic, type TrafficRequest, type TrafficSummary } from './traffic.js';
 import { serveLocalApi, type LocalApiServer } from './api.js';
 import { kubeconfigPath } from './paths.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -105,6 +107,7 @@ export class LocalCluster {
   #kubeInformers: SharedInformerFactory | undefined;
   #api: LocalApiServer | undefined;
   #controller: Controller | undefined;
+  #lock: StateLock | undefined;
 
   /** The simulated network every Node's datapath is part of. */
   readonly sim: SimCluster;
@@ -123,10 +126,18 @@ export class LocalCluster {
     const logger = opts.logger ?? silentLogger;
     const progress = opts.progress ?? (() => undefined);
     const config = resolveLocalConfig(opts);
-    progress('loading the API state');
-    const store = createStore({ resources: allResources(), ...(opts.stateDir ? { dataDir: join(opts.stateDir, 'store') } : {}), logger: logger.child({ component: 'apiserver' }) });
     const nodes = localNodes(opts.nodes ?? 2);
+    const lock = opts.stateDir ? lockStateDir(opts.stateDir) : undefined;
+    progress('loading the API state');
+    let store: Store;
+    try {
+      store = createStore({ resources: allResources(), ...(opts.stateDir ? { dataDir: join(opts.stateDir, 'store') } : {}), logger: logger.child({ component: 'apiserver' }) });
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
     const cluster = new LocalCluster(store, config, nodes.map((n) => n.metadata.name as string), opts, logger);
+    cluster.#lock = lock;
     try {
       await cluster.#bootstrap(nodes);
       if (opts.http !== false) {
@@ -206,6 +217,11 @@ export class LocalCluster {
     return this.startAgent(node);
   }
 
+  /** Sends traffic through the cluster's datapath (see `antrea local traffic`). */
+  traffic(req: TrafficRequest): Promise<TrafficSummary> {
+    return runTraffic(this.client(), this.sim, this.nodeNames[0] as string, req);
+  }
+
   /** Stops everything; the state directory keeps the API state for the next start. */
   async stop(): Promise<void> {
     for (const node of [...this.agents.keys()]) await this.stopAgent(node);
@@ -217,6 +233,8 @@ export class LocalCluster {
     this.#api = undefined;
     await this.sim.close();
     await this.store.close();
+    this.#lock?.release();
+    this.#lock = undefined;
   }
 
   /** A Node's simulated datapath: created on the agent's first start, the same one after an agent restart. */

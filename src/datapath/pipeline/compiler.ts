@@ -10,6 +10,7 @@
  * until its last owner goes); different actions are refused with ERR_DATAPATH_FLOW_CONFLICT. Changes in one
  * `apply` are validated and applied in order; the first invalid one throws, and the changes before it stay applied.
  */
+import { StableMap } from '../stable-map.js';
 import { AntreaError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { silentLogger } from '../../util/log.js';
@@ -127,14 +128,14 @@ export class PipelineCompiler {
   private ctx?: NodeContext;
   private readonly round: number;
   private readonly log: Logger;
-  private readonly objects = new Map<string, OwnedObject>();
-  private readonly objectIds = new Map<number, string>();
-  private readonly installed = new Map<string, InstalledFlow>();
+  private readonly objects = new StableMap<string, OwnedObject>();
+  private readonly objectIds = new StableMap<number, string>();
+  private readonly installed = new StableMap<string, InstalledFlow>();
   private readonly groups = new Map<number, { group: Group; owner: string }>();
-  private readonly pods = new Map<string, PodInterface>();
+  private readonly pods = new StableMap<string, PodInterface>();
   private readonly peers = new Map<string, PeerNode>();
   /** ofPort, IP and MAC → Pod key: two Pods never share one. */
-  private readonly podClaims = new Map<string, string>();
+  private readonly podClaims = new StableMap<string, string>();
   private readonly services = new Map<string, ServiceFrontend>();
   /** ServicePort key → group id; ids count up from 1 and freed ids are reused lowest first. */
   private readonly groupIds = new Map<string, number>();
@@ -150,7 +151,7 @@ export class PipelineCompiler {
     return this.ctx?.cfg;
   }
 
-  podsByKey(): ReadonlyMap<string, PodInterface> {
+  podsByKey(): StableMap<string, PodInterface> {
     return this.pods;
   }
 

@@ -7,14 +7,16 @@
  * ct() in one zone is looked up once per pass through the bridge; later ct() calls in the same zone reuse that
  * result (as OVS does for a packet already tracked in the zone), commit it and apply NAT.
  */
-import type { CtAction, Action, Flow, Group } from '../pipeline/flow.js';
+import { StableMap } from '../stable-map.js';
+import type { CtAction, Flow, Group } from '../pipeline/flow.js';
+import { compileActions, type ExecAction } from './actions.js';
 import { ETH_TYPE_ARP, ETH_TYPE_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../pipeline/flow.js';
 import { renderActions, renderFlow, renderCtState, flowIdentity } from '../pipeline/render.js';
-import { CtState, fieldDef, fullMask } from '../pipeline/fields.js';
+import { CtState, fullMask } from '../pipeline/fields.js';
 import { tableName } from '../pipeline/tables.js';
 import type { FlowDiff } from '../types.js';
 import { FlowTable, compileFlow, type SimFlow } from './classifier.js';
-import { S, KEY_SLOTS, slotParts, toSlots } from './key.js';
+import { S, KEY_SLOTS, toSlots } from './key.js';
 import { loadKey, storeKey, frameLength, ipLength, TCP_ACK, TCP_RST, TCP_SYN, type Packet } from './packet.js';
 import { Conntrack, type Connection, type Tuple } from './conntrack.js';
 import type { Clock } from './clock.js';
@@ -46,7 +48,7 @@ interface SimGroup {
   totalWeight: number;
   packets: number;
   bytes: number;
-  buckets: { id: number; weight: number; actions: readonly Action[]; packets: number; bytes: number }[];
+  buckets: { id: number; weight: number; actions: readonly ExecAction[]; packets: number; bytes: number }[];
 }
 
 interface CtPass {
@@ -82,7 +84,7 @@ export function fiveTupleHash(key: Uint32Array): number {
 export class SimBridge {
   readonly conntrack: Conntrack;
   private readonly tables = new Map<number, FlowTable>();
-  private readonly flows = new Map<string, SimFlow>();
+  private readonly flows = new StableMap<string, SimFlow>();
   private readonly groups = new Map<number, SimGroup>();
   private readonly ports = new Map<number, PortInfo>();
   private readonly macTable = new Map<number, number>();
@@ -140,7 +142,7 @@ export class SimBridge {
         bytes: prev?.bytes ?? 0,
         buckets: g.buckets.map((b) => {
           const old = prev?.buckets.find((x) => x.id === b.id);
-          return { id: b.id, weight: b.weight, actions: b.actions, packets: old?.packets ?? 0, bytes: old?.bytes ?? 0 };
+          return { id: b.id, weight: b.weight, actions: compileActions(b.actions), packets: old?.packets ?? 0, bytes: old?.bytes ?? 0 };
         }),
       });
     }
@@ -285,34 +287,36 @@ export class SimBridge {
       this.setDrop(tableId, f, `dropped by flow in table ${tableId} (${tableName(tableId)})`);
       return;
     }
-    this.execute(f.flow.actions, depth, tableId);
+    this.execute(f.exec, depth, tableId);
   }
 
-  private execute(actions: readonly Action[], depth: number, tableId: number): void {
+  private execute(actions: readonly ExecAction[], depth: number, tableId: number): void {
     const key = this.key;
     let next = -1;
     for (let i = 0; i < actions.length && !this.halted; i++) {
-      const a = actions[i] as Action;
-      switch (a.type) {
-        case 'goto_table':
+      const a = actions[i] as ExecAction;
+      switch (a.t) {
+        case 'goto':
           next = a.table;
           break;
         case 'resubmit':
           this.runTable(a.table, depth + 1);
           this.currentTable = tableId;
           break;
-        case 'set_field':
-          this.setField(a.field, a.value, a.mask);
-          break;
-        case 'move': {
-          const src = slotParts(a.src);
-          const dst = slotParts(a.dst);
-          for (let j = 0; j < src.length && j < dst.length; j++) key[(dst[j] as { slot: number }).slot] = key[(src[j] as { slot: number }).slot] as number;
+        case 'set': {
+          const { slots, values, masks } = a;
+          for (let j = 0; j < slots.length; j++) {
+            const slot = slots[j] as number;
+            key[slot] = (((key[slot] as number) & ~(masks[j] as number)) | (values[j] as number)) >>> 0;
+          }
           break;
         }
+        case 'move':
+          for (let j = 0; j < a.dst.length; j++) key[a.dst[j] as number] = key[a.src[j] as number] as number;
+          break;
         case 'ct':
-          this.ct(a);
-          if (a.table !== undefined) next = a.table;
+          this.ct(a.a);
+          if (a.a.table !== undefined) next = a.a.table;
           break;
         case 'group':
           this.group(a.id, depth, tableId);
@@ -321,10 +325,8 @@ export class SimBridge {
           this.output(a.port, false, tableId);
           break;
         case 'output_reg': {
-          const v = key[S.REG0 + Number(a.field.reg.slice(3))] as number;
-          const width = a.field.hi - a.field.lo + 1;
-          const port = width >= 32 ? v : (v >>> a.field.lo) & ((1 << width) - 1);
-          this.output(port, false, tableId);
+          const v = key[a.slot] as number;
+          this.output(a.width >= 32 ? v : (v >>> a.shift) & ((1 << a.width) - 1), false, tableId);
           break;
         }
         case 'in_port':
@@ -333,7 +335,7 @@ export class SimBridge {
         case 'normal':
           this.normal(tableId);
           break;
-        case 'conjunction':
+        case 'nop':
           break;
         case 'controller':
           this.packetIns.push({ reason: a.reason, table: tableId });
@@ -352,13 +354,6 @@ export class SimBridge {
       }
     }
     if (next >= 0 && !this.halted) this.runTable(next, depth);
-  }
-
-  private setField(field: Parameters<typeof fieldDef>[0], value: bigint, mask: bigint | undefined): void {
-    const m = mask ?? fullMask(fieldDef(field).width);
-    for (const t of toSlots(field, value, m)) {
-      this.key[t.slot] = (((this.key[t.slot] as number) & ~t.mask) | t.value) >>> 0;
-    }
   }
 
   private output(port: number, viaInPort: boolean, tableId: number): void {

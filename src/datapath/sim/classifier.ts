@@ -17,9 +17,11 @@
  * first level where some conjunction has all its clauses matched, the lowest such id is put in conj_id and the
  * table is looked up again, which finds that rule's `conj_id=` flow. At equal priority the normal flow wins.
  */
+import { StableMap } from '../stable-map.js';
 import type { Flow } from '../pipeline/flow.js';
 import { renderMatch } from '../pipeline/render.js';
 import { S, toSlots } from './key.js';
+import { compileActions, type ExecAction } from './actions.js';
 
 export interface SimFlow {
   readonly flow: Flow;
@@ -33,6 +35,8 @@ export interface SimFlow {
   readonly matchText: string;
   /** Conjunction clauses (id, clause index, n) when this is a clause flow. */
   readonly conj?: readonly { id: number; clause: number; n: number }[];
+  /** The actions, compiled for the interpreter. */
+  readonly exec: readonly ExecAction[];
   packets: number;
   bytes: number;
 }
@@ -61,6 +65,7 @@ export function compileFlow(flow: Flow): SimFlow {
     isDrop: flow.actions.length === 0,
     matchText: renderMatch(flow.match),
     ...(isClause ? { conj: conjActions.map((a) => (a.type === 'conjunction' ? { id: a.id, clause: a.clause, n: a.nClauses } : { id: 0, clause: 0, n: 0 })) } : {}),
+    exec: compileActions(flow.actions),
     packets: 0,
     bytes: 0,
   };
@@ -85,7 +90,7 @@ function matches(f: SimFlow, key: Uint32Array): boolean {
 }
 
 class Subtable {
-  readonly buckets = new Map<number, SimFlow[]>();
+  readonly buckets = new StableMap<number, SimFlow[]>();
   /** Flows per priority, so the top priority is kept without scanning the flows. */
   private readonly priorities = new Map<number, number>();
   maxPriority = -1;

@@ -4,6 +4,7 @@
  * replies, per-direction packet and byte counters, TCP state for SYN/FIN/RST, ICMP echo, and timeouts from an
  * injectable clock (Linux defaults). `list()` and `dump()` read like `conntrack -L`.
  */
+import { StableMap } from '../stable-map.js';
 import { formatIpv4, type Ipv4 } from '../net/addr.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../pipeline/flow.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './packet.js';
@@ -83,23 +84,69 @@ export function tupleKey(zone: number, t: Tuple): string {
   return `${zone}|${t.proto}|${t.src}|${t.dst}|${t.sport}|${t.dport}`;
 }
 
+/** A 32-bit hash of (zone, tuple): the index key; entries under one hash are compared field by field. */
+export function tupleHash(zone: number, t: Tuple): number {
+  let h = Math.imul(zone ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ t.src, 0xc2b2ae35);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ t.dst, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h ^ ((t.sport << 16) | t.dport), 0xc2b2ae35);
+  h = Math.imul(h ^ t.proto, 0x85ebca6b);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function sameTuple(a: Tuple, b: Tuple): boolean {
+  return a.src === b.src && a.dst === b.dst && a.sport === b.sport && a.dport === b.dport && a.proto === b.proto;
+}
+
+interface Slot {
+  conn: Connection;
+  dir: 0 | 1;
+}
+
 function reverse(t: Tuple): Tuple {
   return { src: t.dst, dst: t.src, proto: t.proto, sport: t.dport, dport: t.sport };
 }
 
 export class Conntrack {
-  private readonly byTuple = new Map<string, { conn: Connection; dir: 0 | 1 }>();
+  private readonly byTuple = new StableMap<number, Slot[]>();
+  private count = 0;
   private nextId = 1;
 
   constructor(private readonly clock: Clock) {}
 
   get size(): number {
-    return this.byTuple.size / 2;
+    return this.count;
+  }
+
+  private get(zone: number, t: Tuple): Slot | undefined {
+    const list = this.byTuple.get(tupleHash(zone, t));
+    if (!list) return undefined;
+    for (const s of list) if (s.conn.zone === zone && sameTuple(s.dir === 0 ? s.conn.orig : s.conn.reply, t)) return s;
+    return undefined;
+  }
+
+  private put(zone: number, t: Tuple, slot: Slot): void {
+    const h = tupleHash(zone, t);
+    const list = this.byTuple.get(h);
+    if (list) list.push(slot);
+    else this.byTuple.set(h, [slot]);
+  }
+
+  private drop(zone: number, t: Tuple, conn: Connection): void {
+    const h = tupleHash(zone, t);
+    const list = this.byTuple.get(h);
+    if (!list) return;
+    const i = list.findIndex((s) => s.conn === conn);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.byTuple.delete(h);
   }
 
   /** Finds the connection a tuple belongs to, dropping it first if it has timed out. */
   find(zone: number, t: Tuple): { conn: Connection; dir: 0 | 1 } | undefined {
-    const hit = this.byTuple.get(tupleKey(zone, t));
+    const hit = this.get(zone, t);
     if (!hit) return undefined;
     if (hit.conn.expiresAt <= this.clock.now()) {
       this.delete(hit.conn);
@@ -109,8 +156,10 @@ export class Conntrack {
   }
 
   delete(conn: Connection): void {
-    this.byTuple.delete(tupleKey(conn.zone, conn.orig));
-    this.byTuple.delete(tupleKey(conn.zone, conn.reply));
+    if (this.get(conn.zone, conn.orig)?.conn !== conn) return;
+    this.drop(conn.zone, conn.orig, conn);
+    this.drop(conn.zone, conn.reply, conn);
+    this.count--;
   }
 
   /**
@@ -140,8 +189,9 @@ export class Conntrack {
     };
     if (tuple.proto === IPPROTO_TCP) conn.tcpState = tcpFlags & TCP_SYN ? 'SYN_SENT' : 'ESTABLISHED';
     this.refreshTimeout(conn);
-    this.byTuple.set(tupleKey(zone, conn.orig), { conn, dir: 0 });
-    this.byTuple.set(tupleKey(zone, conn.reply), { conn, dir: 1 });
+    this.put(zone, conn.orig, { conn, dir: 0 });
+    this.put(zone, conn.reply, { conn, dir: 1 });
+    this.count++;
     return conn;
   }
 
@@ -203,7 +253,7 @@ export class Conntrack {
   gc(): number {
     const now = this.clock.now();
     let n = 0;
-    for (const { conn, dir } of [...this.byTuple.values()]) {
+    for (const { conn, dir } of [...this.byTuple.values()].flat()) {
       if (dir === 0 && conn.expiresAt <= now) {
         this.delete(conn);
         n++;
@@ -215,7 +265,7 @@ export class Conntrack {
   connections(): Connection[] {
     this.gc();
     const out: Connection[] = [];
-    for (const { conn, dir } of this.byTuple.values()) if (dir === 0) out.push(conn);
+    for (const list of this.byTuple.values()) for (const { conn, dir } of list) if (dir === 0) out.push(conn);
     return out.sort((a, b) => a.id - b.id);
   }
 

@@ -3,6 +3,7 @@
  * to their OF ports, and the Node's host network stack behind antrea-gw0 (routes to peer Pod CIDRs through gw0 in
  * encap, over the underlay in noEncap; neighbour resolution by real ARP through the pipeline).
  */
+import { StableMap } from '../stable-map.js';
 import type { Datapath, DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface, PolicyRule, ServiceFrontend } from '../types.js';
 import { podKey } from '../types.js';
 import type { Flow, Group } from '../pipeline/flow.js';
@@ -34,9 +35,9 @@ export interface HostRoute {
 export class SimNode implements Datapath {
   readonly bridge: SimBridge;
   readonly compiler: PipelineCompiler;
-  readonly pods = new Map<string, PodStack>();
-  readonly podsByPort = new Map<number, PodStack>();
-  readonly podsByIp = new Map<Ipv4, PodStack>();
+  readonly pods = new StableMap<string, PodStack>();
+  readonly podsByPort = new StableMap<number, PodStack>();
+  readonly podsByIp = new StableMap<Ipv4, PodStack>();
   /** The host's neighbour cache on antrea-gw0. */
   readonly hostNeighbors = new Map<Ipv4, Mac>();
   private routeCache?: HostRoute[];

@@ -1,0 +1,241 @@
+/**
+ * OvsNode: the `Datapath` of one Node on a real Open vSwitch. It compiles desired state with the same
+ * PipelineCompiler as the simulator and pushes each FlowDiff as OpenFlow 1.5 bundles (see ofctl.ts); it plumbs the
+ * Node's host network (hostnet.ts) and each Pod's namespace and veth as the PodInterface says.
+ *
+ * Restart: `OvsNode.open(..., { resync: true })` over a bridge that already holds flows snapshots what OVS holds
+ * (dump-flows with cookies, dump-groups). Until `finishResync()`, pushes skip flows and groups OVS already holds
+ * identically, so re-publishing the desired state touches nothing that is already right, and established
+ * connections keep their flows and conntrack entries; `finishResync()` then deletes what OVS holds and the desired
+ * state does not (stale flows of the previous run). This is Antrea's round-based reconciliation, by identity.
+ */
+import type { Datapath, DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface, PolicyRule, ServiceFrontend } from '../types.js';
+import { podKey } from '../types.js';
+import type { Flow, Group } from '../pipeline/flow.js';
+import { PipelineCompiler, emptyDiff } from '../pipeline/compiler.js';
+import { flowIdentity, renderActions, renderGroup } from '../pipeline/render.js';
+import { AntreaError } from '../../util/errors.js';
+import { silentLogger, type Logger } from '../../util/log.js';
+import { OvsInstance } from './daemons.js';
+import { flowBundle, groupBundle, groupRemoveBundle, parseDumpFlows, parseDumpGroups, parseGroupStats, type DumpedFlow, type GroupStats } from './ofctl.js';
+import { HostNetwork, type UnderlayPlan } from './hostnet.js';
+
+export const BRIDGE = 'br-int';
+
+export interface OvsNodeOptions {
+  /** The Node's network namespace (created by the caller). */
+  netns: string;
+  /** Private OVS run/db/log directory. */
+  dir: string;
+  underlay: UnderlayPlan;
+  resync?: boolean;
+  logger?: Logger;
+}
+
+export class OvsNode implements Datapath {
+  readonly ovs: OvsInstance;
+  readonly compiler: PipelineCompiler;
+  readonly host: HostNetwork;
+  private readonly log: Logger;
+  /** Groups as installed, for bucket-level patches. */
+  private readonly groups = new Map<number, Group>();
+  /** Flows as installed, by identity (for modify-vs-readd on a cookie change). */
+  private readonly flowsById = new Map<string, Flow>();
+  private snapshot?: { flows: Map<string, DumpedFlow>; groups: Map<number, string>; kept: Set<string>; keptGroups: Set<number> };
+  /** Serialises pushes: a diff lands completely before the next one starts. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly nodeName: string, private readonly opts: OvsNodeOptions) {
+    this.ovs = new OvsInstance(opts.netns, opts.dir);
+    this.compiler = new PipelineCompiler({ logger: opts.logger ?? silentLogger });
+    this.log = opts.logger ?? silentLogger;
+    this.host = new HostNetwork(this.ovs, opts.netns, opts.underlay, this.log);
+  }
+
+  /** Starts (or attaches to) the Node's OVS; with `resync`, snapshots what the bridge holds. */
+  static async open(nodeName: string, opts: OvsNodeOptions): Promise<OvsNode> {
+    const n = new OvsNode(nodeName, opts);
+    await n.ovs.start();
+    await n.host.ensureBridge(BRIDGE);
+    if (opts.resync) await n.takeSnapshot();
+    return n;
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const flows = new Map<string, DumpedFlow>();
+    for (const f of parseDumpFlows((await this.ovs.ofctlPlain('dump-flows', BRIDGE)).stdout)) flows.set(f.identity, f);
+    const groups = new Map<number, string>();
+    for (const [id, g] of parseDumpGroups((await this.ovs.ofctlPlain('dump-groups', BRIDGE)).stdout)) {
+      groups.set(id, `group_id=${id},type=${g.type},${[...g.buckets.values()].join(',')}`);
+    }
+    this.snapshot = { flows, groups, kept: new Set(), keptGroups: new Set() };
+  }
+
+  get config(): NodeConfig {
+    const c = this.compiler.nodeConfig;
+    if (!c) throw new AntreaError('ERR_DATAPATH_NO_NODE_CONFIG', `Node ${this.nodeName} has no node config yet`);
+    return c;
+  }
+
+  get netns(): string {
+    return this.opts.netns;
+  }
+
+  async setNodeConfig(cfg: NodeConfig): Promise<FlowDiff> {
+    if (cfg.nodeName !== this.nodeName) throw new AntreaError('ERR_DATAPATH_INVALID', `node config for ${cfg.nodeName} given to Node ${this.nodeName}`, { field: 'nodeName' });
+    await this.host.configure(cfg);
+    const diff = this.compiler.setNodeConfig(cfg);
+    await this.push(diff);
+    return diff;
+  }
+
+  async apply(changes: readonly DesiredStateChange[]): Promise<FlowDiff> {
+    let diff: FlowDiff;
+    let error: unknown;
+    try {
+      diff = this.compiler.apply(changes);
+    } catch (err) {
+      diff = (err instanceof AntreaError ? (err.details.appliedDiff as FlowDiff | undefined) : undefined) ?? emptyDiff();
+      error = err;
+    }
+    // Plumb Pods and peers before their flows land, unplug after: a flow never points at a port being built.
+    await this.plumb(changes, 'up');
+    await this.push(diff);
+    await this.plumb(changes, 'down');
+    if (error) throw error;
+    return diff;
+  }
+
+  private async plumb(changes: readonly DesiredStateChange[], phase: 'up' | 'down'): Promise<void> {
+    const pods = this.compiler.podsByKey();
+    const peers = this.compiler.peersByName();
+    for (const ch of changes) {
+      if (ch.kind === 'pod') {
+        const key = ch.op === 'upsert' ? podKey(ch.pod) : ch.key;
+        const want = pods.get(key);
+        if (phase === 'up' && want) await this.host.plugPod(want);
+        if (phase === 'down' && !want) await this.host.unplugPod(key);
+      } else if (ch.kind === 'peerNode') {
+        const name = ch.op === 'upsert' ? ch.peer.nodeName : ch.key;
+        const want = peers.get(name);
+        if (phase === 'up' && want) await this.host.addPeer(want);
+        if (phase === 'down' && !want) await this.host.removePeer(name);
+      }
+    }
+  }
+
+  /** Pushes one diff: group adds/mods bundle, flow bundle, group removals bundle. */
+  private push(diff: FlowDiff): Promise<void> {
+    const next = this.queue.then(() => this.pushNow(diff));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async pushNow(diff: FlowDiff): Promise<void> {
+    const snap = this.snapshot;
+    const addGroups: Group[] = [];
+    const modGroups: Array<[Group | undefined, Group]> = [];
+    for (const g of diff.addedGroups) {
+      const held = snap?.groups.get(g.id);
+      if (held === undefined) addGroups.push(g);
+      else {
+        snap?.keptGroups.add(g.id);
+        if (held !== renderGroup(g)) modGroups.push([undefined, g]);
+      }
+    }
+    for (const g of diff.modifiedGroups) modGroups.push([this.groups.get(g.id), g]);
+    const addFlows: Flow[] = [];
+    const modFlows: Array<[Flow | undefined, Flow]> = [];
+    for (const f of diff.added) {
+      const id = flowIdentity(f);
+      const held = snap?.flows.get(id);
+      if (!held) addFlows.push(f);
+      else {
+        snap?.kept.add(id);
+        if (held.cookie !== f.cookie || held.actions !== renderActions(f.actions)) modFlows.push([undefined, f]);
+      }
+    }
+    for (const f of diff.modified) modFlows.push([this.flowsById.get(flowIdentity(f)), f]);
+    const gAdd = groupBundle({ add: addGroups, modify: modGroups });
+    if (gAdd) await this.ovs.ofctl('add-groups', BRIDGE, ['-'], { input: gAdd });
+    const fb = flowBundle({ add: addFlows, modify: modFlows, remove: diff.removed });
+    if (fb) await this.ovs.ofctl('add-flows', BRIDGE, ['-'], { input: fb });
+    const gDel = groupRemoveBundle(diff.removedGroups);
+    if (gDel) await this.ovs.ofctl('add-groups', BRIDGE, ['-'], { input: gDel });
+    for (const f of [...diff.added, ...diff.modified]) this.flowsById.set(flowIdentity(f), f);
+    for (const f of diff.removed) this.flowsById.delete(flowIdentity(f));
+    for (const g of [...diff.addedGroups, ...diff.modifiedGroups]) this.groups.set(g.id, g);
+    for (const g of diff.removedGroups) this.groups.delete(g.id);
+  }
+
+  /**
+   * Ends a resync: deletes the flows and groups OVS held at open() that the desired state no longer has. Returns
+   * how many flows were deleted.
+   */
+  async finishResync(): Promise<{ removedFlows: number; removedGroups: number }> {
+    const snap = this.snapshot;
+    if (!snap) return { removedFlows: 0, removedGroups: 0 };
+    this.snapshot = undefined;
+    const stale = [...snap.flows.values()].filter((f) => !snap.kept.has(f.identity) && !this.flowsById.has(f.identity));
+    const staleGroups = [...snap.groups.keys()].filter((id) => !snap.keptGroups.has(id) && !this.groups.has(id));
+    const lines = stale.map((f) => `delete_strict table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''}`);
+    if (lines.length) await this.ovs.ofctl('add-flows', BRIDGE, ['-'], { input: `${lines.join('\n')}\n` });
+    if (staleGroups.length) await this.ovs.ofctl('add-groups', BRIDGE, ['-'], { input: `${staleGroups.map((id) => `delete group_id=${id}`).join('\n')}\n` });
+    return { removedFlows: stale.length, removedGroups: staleGroups.length };
+  }
+
+  upsertPod(pod: PodInterface): Promise<FlowDiff> {
+    return this.apply([{ kind: 'pod', op: 'upsert', pod }]);
+  }
+
+  removePod(namespace: string, name: string): Promise<FlowDiff> {
+    return this.apply([{ kind: 'pod', op: 'remove', key: `${namespace}/${name}` }]);
+  }
+
+  upsertPeerNode(peer: PeerNode): Promise<FlowDiff> {
+    return this.apply([{ kind: 'peerNode', op: 'upsert', peer }]);
+  }
+
+  removePeerNode(nodeName: string): Promise<FlowDiff> {
+    return this.apply([{ kind: 'peerNode', op: 'remove', key: nodeName }]);
+  }
+
+  upsertService(svc: ServiceFrontend): Promise<FlowDiff> {
+    return this.apply([{ kind: 'service', op: 'upsert', service: svc }]);
+  }
+
+  removeService(key: string): Promise<FlowDiff> {
+    return this.apply([{ kind: 'service', op: 'remove', key }]);
+  }
+
+  upsertPolicyRule(rule: PolicyRule): Promise<FlowDiff> {
+    return this.apply([{ kind: 'policyRule', op: 'upsert', rule }]);
+  }
+
+  removePolicyRule(ruleID: string): Promise<FlowDiff> {
+    return this.apply([{ kind: 'policyRule', op: 'remove', key: ruleID }]);
+  }
+
+  /** The desired flows (what the compiler holds; `dumpOvsFlows` reads OVS itself). */
+  async dumpFlows(): Promise<Flow[]> {
+    return this.compiler.flows();
+  }
+
+  async dumpGroups(): Promise<Group[]> {
+    return this.compiler.groupList();
+  }
+
+  /** What OVS holds, with counters. */
+  async dumpOvsFlows(): Promise<DumpedFlow[]> {
+    return parseDumpFlows((await this.ovs.ofctlPlain('dump-flows', BRIDGE)).stdout);
+  }
+
+  async groupStats(): Promise<GroupStats[]> {
+    return parseGroupStats((await this.ovs.ofctlPlain('dump-group-stats', BRIDGE)).stdout);
+  }
+
+  /** Stops this Node's OVS daemons (the namespaces are the cluster's). */
+  async stop(): Promise<void> {
+    await this.ovs.stop();
+  }
+}

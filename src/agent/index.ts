@@ -3,10 +3,11 @@
  */
 import type { ModuleDefinition } from '../features/modules.js';
 import type { AgentContext } from './context.js';
+import { flowExporter } from './flowexporter/index.js';
 import { agentMonitor } from './monitor/index.js';
 import { nodeRoute } from './noderoute/index.js';
 import { podNetwork } from './podnetwork/index.js';
 
-export const agentModules: readonly ModuleDefinition<AgentContext>[] = [nodeRoute, podNetwork, agentMonitor];
+export const agentModules: readonly ModuleDefinition<AgentContext>[] = [nodeRoute, podNetwork, flowExporter, agentMonitor];
 
 export { startAgent, type Agent, type AgentOptions } from './agent.js';

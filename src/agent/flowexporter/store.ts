@@ -1,0 +1,273 @@
+/**
+ * The connection store (Antrea's `ConntrackConnectionStore` and the export half of its exporter loop): each poll of
+ * conntrack adds new connections, updates the counters of known ones and notices the ones that closed or vanished;
+ * the expire queue says which connections are due for a record (active timeout, idle timeout, end of flow).
+ *
+ * Differences from Antrea 1.5, on purpose:
+ * - A connection that closes (TCP TIME_WAIT/CLOSE) or vanishes is due at once, so its end-of-flow record does not
+ *   wait for the next active/idle expiry.
+ * - A connection that vanishes while idle (out of the queue, nothing new since its idle record) is dropped at once
+ *   instead of after staleConnectionTimeout: the collector already has its last record, and keeping it only costs
+ *   memory.
+ */
+import { CT_ZONE } from '../../datapath/pipeline/fields.js';
+import type { ConntrackEntry } from '../../datapath/traffic.js';
+import { ExpireQueue } from './queue.js';
+import { FlowEndReason, type Connection, type Enricher } from './types.js';
+
+export interface StoreOptions {
+  activeTimeoutMs: number;
+  idleTimeoutMs: number;
+  enricher: Enricher;
+  /** Conntrack zones holding Pod traffic. Default: Antrea's CtZone 65520 (0xfff0). */
+  zones?: readonly number[];
+}
+
+export interface PollResult {
+  /** Entries in the watched zones. */
+  seen: number;
+  added: number;
+  updated: number;
+  /** Connections that closed or vanished in this poll. */
+  ended: number;
+  /** Connections removed from the store. */
+  deleted: number;
+}
+
+export type EmitRecord = (conn: Connection, reason: number) => void;
+
+const PROTO_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17, sctp: 132, icmpv6: 58 };
+
+function protoNumber(p: string): number {
+  return PROTO_NUMBERS[p] ?? (Number(p) || 0);
+}
+
+function isClosedTcp(proto: number, state: string | undefined): boolean {
+  return proto === 6 && (state === 'TIME_WAIT' || state === 'CLOSE');
+}
+
+function connKey(e: ConntrackEntry): string {
+  const o = e.orig;
+  return `${e.zone}|${e.protocol}|${o.src}|${o.dst}|${o.sport}|${o.dport}`;
+}
+
+export class ConnectionStore {
+  readonly connections = new Map<string, Connection>();
+  readonly queue = new ExpireQueue<Connection>();
+  private readonly activeMs: number;
+  private readonly idleMs: number;
+  private readonly enricher: Enricher;
+  private readonly zone: number;
+  private readonly zones: ReadonlySet<number> | undefined;
+  private gen = 0;
+
+  constructor(opts: StoreOptions) {
+    this.activeMs = opts.activeTimeoutMs;
+    this.idleMs = opts.idleTimeoutMs;
+    this.enricher = opts.enricher;
+    const zones = opts.zones ?? [CT_ZONE];
+    // One zone (the usual case) is a single comparison on the hot path.
+    this.zone = zones.length === 1 ? (zones[0] as number) : -1;
+    this.zones = zones.length === 1 ? undefined : new Set(zones);
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Applies one conntrack dump taken at `now` (ms since the epoch). */
+  poll(entries: readonly ConntrackEntry[], now: number): PollResult {
+    const gen = ++this.gen;
+    const res: PollResult = { seen: 0, added: 0, updated: 0, ended: 0, deleted: 0 };
+    const conns = this.connections;
+    const queue = this.queue;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (this.zones ? !this.zones.has(e.zone) : e.zone !== this.zone) continue;
+      res.seen++;
+      const key = connKey(e);
+      const c = conns.get(key);
+      if (c === undefined) {
+        const created = this.create(key, e, now, gen);
+        conns.set(key, created);
+        queue.push(created);
+        res.added++;
+        continue;
+      }
+      c.seenGen = gen;
+      const o = e.orig;
+      const r = e.reply;
+      const state = e.state ?? '';
+      const closed = isClosedTcp(c.proto, state);
+      if (o.packets === c.packets && o.bytes === c.bytes && r.packets === c.revPackets && r.bytes === c.revBytes && state === c.tcpState && closed === c.dying) {
+        if (!closed) c.stopMs = now;
+        continue;
+      }
+      res.updated++;
+      c.packets = o.packets;
+      c.bytes = o.bytes;
+      c.revPackets = r.packets;
+      c.revBytes = r.bytes;
+      c.tcpState = state;
+      c.stopMs = closed ? e.lastSeen : now;
+      if (e.labels !== c.labels) {
+        c.labels = e.labels;
+        this.resolvePolicies(c);
+      }
+      c.active = true;
+      c.idleExpireMs = now + this.idleMs;
+      if (closed && !c.dying) res.ended++;
+      c.dying = closed;
+      if (closed) {
+        // Due now: the end-of-flow record goes out on the next export cycle.
+        c.readyToDelete = false;
+        c.expireAt = now;
+        queue.push(c);
+      } else if (queue.has(c)) {
+        c.expireAt = Math.min(c.activeExpireMs, c.idleExpireMs);
+        queue.fix(c);
+      } else {
+        // Idle before, traffic again: a fresh active period.
+        c.activeExpireMs = now + this.activeMs;
+        c.expireAt = Math.min(c.activeExpireMs, c.idleExpireMs);
+        queue.push(c);
+      }
+    }
+    // Connections this dump did not show ended between polls.
+    if (res.seen < conns.size) {
+      for (const c of conns.values()) {
+        if (c.seenGen === gen) continue;
+        const queued = queue.has(c);
+        if (c.readyToDelete || (!queued && !this.hasUnexported(c))) {
+          if (queued) queue.remove(c);
+          conns.delete(c.key);
+          res.deleted++;
+          continue;
+        }
+        if (!c.dying) {
+          c.dying = true;
+          res.ended++;
+          c.expireAt = now;
+          queue.push(c);
+        }
+      }
+    }
+    return res;
+  }
+
+  /** When the next connection is due, or undefined with an empty queue. */
+  nextExpiry(): number | undefined {
+    return this.queue.peek()?.expireAt;
+  }
+
+  /**
+   * Emits a record for each connection due at `now`, at most `max`, and moves each on: an active one starts a new
+   * active period, an idle one leaves the queue until it has traffic again, a dying one is deleted once gone.
+   */
+  exportExpired(now: number, max: number, emit: EmitRecord): number {
+    const queue = this.queue;
+    let n = 0;
+    while (n < max) {
+      const c = queue.popExpired(now);
+      if (c === undefined) break;
+      let reason: number;
+      if (c.dying) reason = FlowEndReason.EndOfFlow;
+      else if (c.idleExpireMs <= now) {
+        reason = FlowEndReason.Idle;
+        c.active = false;
+      } else reason = FlowEndReason.Active;
+      // Pods created after the connection was first seen (informer lag) are found now.
+      if (c.srcPod === undefined) c.srcPod = this.enricher.podByIP(c.srcIP);
+      if (c.dstPod === undefined) c.dstPod = this.enricher.podByIP(c.dstIP);
+      emit(c, reason);
+      n++;
+      c.lastExportMs = now;
+      c.prevPackets = c.packets;
+      c.prevBytes = c.bytes;
+      c.prevRevPackets = c.revPackets;
+      c.prevRevBytes = c.revBytes;
+      if (reason === FlowEndReason.EndOfFlow) {
+        c.readyToDelete = true;
+        if (c.seenGen !== this.gen) this.connections.delete(c.key);
+      } else if (reason === FlowEndReason.Active) {
+        c.activeExpireMs = now + this.activeMs;
+        c.expireAt = Math.min(c.activeExpireMs, c.idleExpireMs);
+        queue.push(c);
+      }
+    }
+    return n;
+  }
+
+  private hasUnexported(c: Connection): boolean {
+    return c.packets !== c.prevPackets || c.revPackets !== c.prevRevPackets || c.bytes !== c.prevBytes || c.revBytes !== c.prevRevBytes;
+  }
+
+  private create(key: string, e: ConntrackEntry, now: number, gen: number): Connection {
+    const proto = protoNumber(e.protocol);
+    const state = e.state ?? '';
+    const closed = isClosedTcp(proto, state);
+    const o = e.orig;
+    const r = e.reply;
+    const activeExpireMs = now + this.activeMs;
+    const idleExpireMs = now + this.idleMs;
+    const c: Connection = {
+      key,
+      zone: e.zone,
+      proto,
+      ipv6: o.src.includes(':'),
+      srcIP: o.src,
+      srcPort: o.sport,
+      dstIP: r.src,
+      dstPort: r.sport,
+      origDstIP: o.dst,
+      origDstPort: o.dport,
+      startMs: e.startTime,
+      stopMs: closed ? e.lastSeen : now,
+      packets: o.packets,
+      bytes: o.bytes,
+      revPackets: r.packets,
+      revBytes: r.bytes,
+      prevPackets: 0,
+      prevBytes: 0,
+      prevRevPackets: 0,
+      prevRevBytes: 0,
+      tcpState: state,
+      mark: e.mark,
+      labels: e.labels,
+      seenGen: gen,
+      dying: closed,
+      active: true,
+      readyToDelete: false,
+      lastExportMs: 0,
+      activeExpireMs,
+      idleExpireMs,
+      expireAt: closed ? now : Math.min(activeExpireMs, idleExpireMs),
+      heapIndex: -1,
+      srcPod: this.enricher.podByIP(o.src),
+      dstPod: this.enricher.podByIP(r.src),
+      // DNAT shows as a reply that does not come from where the client dialled.
+      service: r.src !== o.dst || r.sport !== o.dport ? this.enricher.serviceByFrontend(o.dst, o.dport, proto) : undefined,
+      ingress: undefined,
+      egress: undefined,
+    };
+    this.resolvePolicies(c);
+    return c;
+  }
+
+  /** ct_label holds the conjunction ids of the Allow rules that committed the connection. */
+  private resolvePolicies(c: Connection): void {
+    c.ingress = undefined;
+    c.egress = undefined;
+    if (c.labels === '' || c.labels === '0x0' || c.labels === '0') return;
+    let label: bigint;
+    try {
+      label = BigInt(c.labels);
+    } catch {
+      return;
+    }
+    const ingressID = Number(label & 0xffffffffn);
+    const egressID = Number((label >> 32n) & 0xffffffffn);
+    if (ingressID !== 0) c.ingress = this.enricher.policyByConjID(ingressID, 'In');
+    if (egressID !== 0) c.egress = this.enricher.policyByConjID(egressID, 'Out');
+  }
+}

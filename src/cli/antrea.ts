@@ -179,9 +179,10 @@ async function applyFile(client: HttpClient, server: string, path: string): Prom
       lines.push(`${label} created`);
     } catch (err) {
       if (!isApiError(err, 'AlreadyExists')) throw err;
-      const current = await handle.get(obj.metadata.name as string);
-      const next = { ...current, ...obj, metadata: { ...current.metadata, ...obj.metadata, resourceVersion: current.metadata.resourceVersion } };
-      await handle.update(next);
+      // A merge patch of the file's content: fields the file does not set (spec.nodeName set by the scheduler,
+      // status) are kept, as kubectl apply keeps fields it does not manage.
+      const { resourceVersion: _rv, ...metadata } = obj.metadata;
+      await handle.mergePatch(obj.metadata.name as string, { ...obj, metadata });
       lines.push(`${label} configured`);
     }
   }

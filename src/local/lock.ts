@@ -31,7 +31,7 @@ export function lockStateDir(dir: string): StateLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
         throw new AntreaError('ERR_STATE_IN_USE', `the state directory ${dir} is in use by another antrea local (pid ${owner}); stop it or use --state DIR`, { field: 'state' });
       }
       rmSync(path, { force: true });

@@ -226,6 +226,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const name = route.name;
     switch (method) {
       case 'GET': {
+        const w = q.get('watch');
+        if ((w === 'true' || w === '1') && !route.subresource) {
+          // The old single-object watch: the same as a collection watch on metadata.name.
+          const fs = q.get('fieldSelector');
+          q.set('fieldSelector', fs ? `${fs},metadata.name=${name}` : `metadata.name=${name}`);
+          return serveWatch(req, res, { ...route, name: undefined }, q, table);
+        }
         const obj = await store.get(route.gvr, route.namespace, name);
         if (table) return send(res, 200, toTable(route.def, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '' }, { include: includeObject(q), apiVersion: `meta.k8s.io/${table}` }));
         return send(res, 200, obj);

@@ -1,8 +1,9 @@
 /** Every resource type antrea-ts serves: the Kubernetes core types and Antrea's. */
 import { defaultResources, type ResourceDef } from '../registry.js';
 import { antreaAgentInfoResource, antreaControllerInfoResource } from './antrea-info.js';
+import { traceflowResource } from './traceflow.js';
 import { policyResources } from './policy.js';
 
 export function allResources(): ResourceDef[] {
-  return [...defaultResources(), antreaControllerInfoResource, antreaAgentInfoResource, ...policyResources];
+  return [...defaultResources(), antreaControllerInfoResource, antreaAgentInfoResource, ...policyResources, traceflowResource];
 }

@@ -1,5 +1,6 @@
 /** antctl: feature-gate tooling that works offline on a manifest, and a client of the running controller and agents. */
 import { checkFeatureGates, getUsage, listFeatureGates, manifestGateStatuses, releaseFlag, renderGatesReport, setFeatureGatesCommand } from './featuregates.js';
+import { flowsCommand } from './flows.js';
 import { getLiveFeatureGates } from './live.js';
 import { EXIT_USAGE, oneOf, parseFlags, processIO, runCommand, UsageError, type CliIO } from './io.js';
 
@@ -34,6 +35,7 @@ export async function antctl(argv: string[], io: CliIO): Promise<number> {
       if (sub === 'featuregates' || sub === 'featuregate' || sub === 'fg') return getFeatureGates(io, rest);
       throw new UsageError(`unknown resource ${JSON.stringify(sub ?? '')} for get\n${usage}`);
     }
+    if (command === 'flows') return flowsCommand(io, sub === undefined ? [] : [sub, ...rest]);
     if (command === 'version') {
       io.stdout('antctl antrea-ts 0.1.0 (Antrea v1.5.0 feature gates)\n');
       return 0;

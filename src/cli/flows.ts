@@ -1,0 +1,95 @@
+/**
+ * `antctl flows collect`: an IPFIX collector in the terminal. It prints each data record as one JSON object keyed
+ * by information element name (`sourcePodName`, `octetDeltaCount`, `flowEndReason`, ...), so a user sees the flows
+ * an agent exports with no other tool. Progress and problems go to stderr; stdout carries records only.
+ */
+import { isIP } from 'node:net';
+import { IpfixCollector, recordToJsonLine, type CollectorOptions, type DataRecord } from '../ipfix/index.js';
+import { EXIT_OK, parseFlags, UsageError, type CliIO } from './io.js';
+
+export const flowsUsage = `usage: antctl flows collect --listen HOST:PORT[:tcp|udp] [--count N]
+      receives IPFIX (both tcp and udp unless one is named) and prints one JSON object per flow record;
+      stops after N records, or on Ctrl-C`;
+
+export interface ListenAddr {
+  host: string;
+  port: number;
+  /** Undefined: both. */
+  proto: 'tcp' | 'udp' | undefined;
+}
+
+/** `HOST:PORT[:tcp|udp]`; an IPv6 host in brackets (`[::1]:4739:udp`); port 0 picks a free one. */
+export function parseListen(text: string): ListenAddr {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})(?::([a-z]+))?$/.exec(text);
+  if (!m) throw new UsageError(`--listen ${JSON.stringify(text)} is not HOST:PORT[:tcp|udp]\n${flowsUsage}`);
+  const host = (m[1] ?? m[2]) as string;
+  if (m[1] !== undefined && isIP(host) !== 6) throw new UsageError(`--listen: ${JSON.stringify(host)} in brackets is not an IPv6 address`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new UsageError(`--listen: port ${port} is not in 0..65535`);
+  const proto = m[4];
+  if (proto === 'tls') throw new UsageError('--listen: tls is not supported by antctl flows collect; use tcp or udp');
+  if (proto !== undefined && proto !== 'tcp' && proto !== 'udp') throw new UsageError(`--listen: proto ${JSON.stringify(proto)} is not tcp or udp`);
+  return { host, port, proto };
+}
+
+export async function flowsCommand(io: CliIO, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === '-h' || sub === '--help') {
+    io.stdout(`${flowsUsage}\n`);
+    return EXIT_OK;
+  }
+  if (sub !== 'collect') throw new UsageError(`unknown flows command ${JSON.stringify(sub ?? '')}\n${flowsUsage}`);
+  return collect(io, rest);
+}
+
+async function collect(io: CliIO, args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, { listen: { type: 'string' }, count: { type: 'string' } }, flowsUsage);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${flowsUsage}`);
+  if (values.listen === undefined) throw new UsageError(`--listen is required\n${flowsUsage}`);
+  const listen = parseListen(values.listen);
+  let count = Infinity;
+  if (values.count !== undefined) {
+    if (!/^\d+$/.test(values.count) || Number(values.count) < 1) throw new UsageError(`--count must be a positive integer, not ${JSON.stringify(values.count)}`);
+    count = Number(values.count);
+  }
+  if (io.stopSignal?.aborted) return EXIT_OK;
+  const where = { host: listen.host, port: listen.port };
+  const opts: CollectorOptions = {
+    ...(listen.proto !== 'udp' ? { tcp: where } : {}),
+    ...(listen.proto !== 'tcp' ? { udp: where } : {}),
+  };
+  const collector = new IpfixCollector(opts);
+  let printed = 0;
+  const warned = new Set<string>();
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  collector.on('record', (r: DataRecord) => {
+    if (printed >= count || r.options) return;
+    io.stdout(`${recordToJsonLine(r.fields, r.template)}\n`);
+    printed++;
+    if (printed >= count) finish();
+  });
+  collector.on('decodeError', (err, session) => {
+    // One line per kind of problem: a broken exporter would otherwise flood the terminal.
+    if (warned.has(err.code)) return;
+    warned.add(err.code);
+    io.stderr(`warning: dropped a malformed IPFIX message from ${session.remoteAddress}:${session.remotePort} (${session.protocol}): ${err.message}\n`);
+  });
+  const onStop = () => finish();
+  io.stopSignal?.addEventListener('abort', onStop, { once: true });
+  try {
+    await collector.start();
+    const addr = collector.address();
+    const bound = [addr.tcp ? `tcp ${fmt(addr.tcp.address, addr.tcp.port)}` : '', addr.udp ? `udp ${fmt(addr.udp.address, addr.udp.port)}` : ''].filter(Boolean).join(', ');
+    io.stderr(`listening for IPFIX on ${bound}\n`);
+    await done;
+  } finally {
+    io.stopSignal?.removeEventListener('abort', onStop);
+    await collector.close();
+  }
+  return EXIT_OK;
+}
+
+function fmt(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

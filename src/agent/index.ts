@@ -7,7 +7,8 @@ import { flowExporter } from './flowexporter/index.js';
 import { agentMonitor } from './monitor/index.js';
 import { nodeRoute } from './noderoute/index.js';
 import { podNetwork } from './podnetwork/index.js';
+import { proxyModules } from './proxy/index.js';
 
-export const agentModules: readonly ModuleDefinition<AgentContext>[] = [nodeRoute, podNetwork, flowExporter, agentMonitor];
+export const agentModules: readonly ModuleDefinition<AgentContext>[] = [nodeRoute, podNetwork, ...proxyModules, flowExporter, agentMonitor];
 
 export { startAgent, type Agent, type AgentOptions } from './agent.js';

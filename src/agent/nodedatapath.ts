@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type { Node } from '../apis/core.js';
 import type { AgentDerived, AgentConfig } from '../config/types.js';
 import type { Datapath, NodeConfig, PodInterface } from '../datapath/types.js';
-import type { ConntrackEntry } from '../datapath/traffic.js';
+import type { ConntrackEntry, PacketResult, SendRequest } from '../datapath/traffic.js';
+import type { Observation } from '../apis/crd/traceflow.js';
 import { AntreaError } from '../util/errors.js';
 import { cidrAddress, formatIp, parseCidr } from '../util/ip.js';
 
@@ -16,6 +17,26 @@ export interface NodeDatapath {
   /** The Pod interfaces the datapath holds (after an agent restart: those the previous run created). */
   pods(): Promise<PodInterface[]>;
   conntrack(): Promise<ConntrackEntry[]>;
+  /** Traceflow's packet-out and packet-ins; absent when the executor cannot trace. */
+  traceflow?: TraceflowDatapath;
+}
+
+/** What one Node's pipeline did with a Traceflow-tagged packet: Antrea's agent builds this from its packet-ins. */
+export interface TraceflowPacketIn {
+  /** The dataplane tag the packet carried (its DSCP). */
+  tag: number;
+  node: string;
+  observations: Observation[];
+}
+
+export interface TraceflowDatapath {
+  /**
+   * Antrea's packet-out: the packet enters this Node's pipeline from `req.from` (a Pod of this Node) tagged with
+   * `tag`. Every Node it crosses, this one included, reports what it did through `onPacketIn`.
+   */
+  inject(req: SendRequest, tag: number): Promise<PacketResult>;
+  /** Subscribes to this Node's Traceflow packet-ins; returns the unsubscribe. */
+  onPacketIn(listener: (p: TraceflowPacketIn) => void): () => void;
 }
 
 /** Gives the agent of a Node its datapath, creating it on first use and handing back the same one on a restart. */

@@ -2,7 +2,8 @@
 import type { ModuleDefinition } from '../features/modules.js';
 import type { ControllerContext } from './context.js';
 import { controllerMonitor } from './monitor/index.js';
+import { traceflowController } from './traceflow/index.js';
 
-export const controllerModules: readonly ModuleDefinition<ControllerContext>[] = [controllerMonitor];
+export const controllerModules: readonly ModuleDefinition<ControllerContext>[] = [controllerMonitor, traceflowController];
 
 export { startController, type Controller, type ControllerOptions } from './controller.js';

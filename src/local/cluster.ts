@@ -33,6 +33,7 @@ import type { ControllerContext } from '../controller/context.js';
 import { AntreaError } from '../util/errors.js';
 import { SimCluster } from '../datapath/sim/cluster.js';
 import type { NodeDatapath } from '../agent/nodedatapath.js';
+import { simTraceflowDatapath } from '../agent/traceflow/simdatapath.js';
 import type { NodeConfig } from '../datapath/types.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { startEndpointsController } from './kube/endpoints-controller.js';
@@ -246,6 +247,7 @@ export class LocalCluster {
       datapath: node,
       pods: async () => [...node.compiler.podsByKey().values()],
       conntrack: () => this.sim.conntrack(cfg.nodeName),
+      traceflow: simTraceflowDatapath(this.sim, cfg.nodeName),
     };
   }
 

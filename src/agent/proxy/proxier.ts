@@ -1,0 +1,289 @@
+/**
+ * The proxier (kube-proxy's `Proxier`, Antrea's `proxier.go`): informer handlers feed two change trackers (Services,
+ * and Endpoints or EndpointSlices); `sync()` applies their pending changes to the service and endpoints maps,
+ * rebuilds the frontends of only the ServicePorts that changed, and hands the datapath only the frontends that
+ * differ from what it holds. Work per sync is proportional to what changed, never to the number of Services.
+ *
+ * It knows nothing of informers or timers: the module (index.ts) wires those, the bench drives it directly.
+ */
+import type { Endpoints, Service } from '../../apis/core.js';
+import type { EndpointSlice } from '../../apis/discovery.js';
+import type { Datapath, DesiredStateChange, ServiceFrontend } from '../../datapath/types.js';
+import { describeError } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
+import { silentLogger } from '../../util/log.js';
+import { ChangeTracker, sameMap, type Change } from './changetracker.js';
+import { endpointsFromEndpoints } from './endpoints.js';
+import { EndpointSliceCache, sliceService } from './endpointslicecache.js';
+import { usableEndpoints } from './select.js';
+import { servicePorts, skipReason, skipSet, type ServiceOptions } from './service.js';
+import type { EndpointInfo, EndpointsByPort, PortsByKey, ServicePortInfo, ServicePortKey } from './types.js';
+
+export interface ProxierOptions extends ServiceOptions {
+  /** The agent's Node: endpoints on it are local (hairpin). */
+  nodeName: string;
+  datapath: Pick<Datapath, 'apply'>;
+  /** Read EndpointSlices (the EndpointSlice gate) instead of Endpoints. */
+  useEndpointSlices: boolean;
+  logger?: Logger;
+  /** Called whenever a change is pending: the module points it at its bounded-frequency runner. */
+  onChange?: () => void;
+  /** Called when a sync could not program everything: the module retries after this delay. */
+  onRetry?: (delayMs: number) => void;
+}
+
+export interface ProxierStats {
+  syncs: number;
+  lastSyncMs: number;
+  /** ServicePorts installed in the datapath. */
+  installed: number;
+  /** Endpoints across installed ServicePorts. */
+  endpoints: number;
+  /** Frontends upserted or removed by the last sync. */
+  lastChanges: number;
+}
+
+/** One installed frontend, as the `/proxy` view shows it. */
+export interface InstalledFrontend {
+  key: ServicePortKey;
+  clusterIP: string;
+  port: number;
+  protocol: string;
+  endpoints: number;
+  sessionAffinityTimeout?: number;
+}
+
+const sameEndpoints = (a: readonly EndpointInfo[] | undefined, b: readonly EndpointInfo[] | undefined): boolean => {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as EndpointInfo;
+    const y = b[i] as EndpointInfo;
+    if (x.ip !== y.ip || x.port !== y.port || x.nodeName !== y.nodeName || x.ready !== y.ready || x.serving !== y.serving || x.terminating !== y.terminating) return false;
+  }
+  return true;
+};
+
+export class Proxier {
+  private readonly log: Logger;
+  private readonly skip: ReadonlySet<string>;
+  private readonly services = new ChangeTracker<PortsByKey>(() => new Map(), sameMap);
+  private readonly endpointsTracker = new ChangeTracker<EndpointsByPort>(() => new Map(), sameMapOfEndpoints);
+  private readonly slices: EndpointSliceCache;
+  private readonly serviceMap = new Map<ServicePortKey, ServicePortInfo>();
+  private readonly endpointsMap = new Map<ServicePortKey, readonly EndpointInfo[]>();
+  /** What the datapath holds: key → the frontend's fingerprint and summary. */
+  private readonly installed = new Map<ServicePortKey, { fingerprint: string; summary: InstalledFrontend }>();
+  /** Keys whose last programming failed; retried by the next sync. */
+  private readonly retry = new Set<ServicePortKey>();
+  private servicesSynced = false;
+  private endpointsSynced = false;
+  private syncedOnce = false;
+  readonly stats: ProxierStats = { syncs: 0, lastSyncMs: 0, installed: 0, endpoints: 0, lastChanges: 0 };
+
+  constructor(private readonly opts: ProxierOptions) {
+    this.log = opts.logger ?? silentLogger;
+    this.skip = skipSet(opts.skipServices);
+    this.slices = new EndpointSliceCache(this.log);
+  }
+
+  // ---- informer adapters' handlers (kube-proxy's ServiceHandler / EndpointsHandler / EndpointSliceHandler)
+
+  onServiceAdd(svc: Service): void {
+    this.onServiceUpdate(undefined, svc);
+  }
+
+  onServiceUpdate(old: Service | undefined, svc: Service | undefined): void {
+    const obj = svc ?? old;
+    if (!obj) return;
+    if (svc && !old) {
+      const why = skipReason(svc, this.skip);
+      if (why) this.log.debug('Service skipped', { service: nameOf(svc), reason: why });
+    }
+    const key = nameOf(obj);
+    if (this.services.update(key, this.ports(old), this.ports(svc))) this.changed();
+  }
+
+  onServiceDelete(svc: Service): void {
+    this.onServiceUpdate(svc, undefined);
+  }
+
+  onServicesSynced(): void {
+    this.servicesSynced = true;
+    this.changed();
+  }
+
+  onEndpointsAdd(ep: Endpoints): void {
+    this.onEndpointsUpdate(undefined, ep);
+  }
+
+  onEndpointsUpdate(old: Endpoints | undefined, ep: Endpoints | undefined): void {
+    const obj = ep ?? old;
+    if (!obj || this.opts.useEndpointSlices) return;
+    if (this.endpointsTracker.update(nameOf(obj), old && endpointsFromEndpoints(old), ep && endpointsFromEndpoints(ep))) this.changed();
+  }
+
+  onEndpointsDelete(ep: Endpoints): void {
+    this.onEndpointsUpdate(ep, undefined);
+  }
+
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    if (this.opts.useEndpointSlices && this.slices.update(slice, false)) this.changed();
+  }
+
+  onEndpointSliceUpdate(old: EndpointSlice, slice: EndpointSlice): void {
+    if (!this.opts.useEndpointSlices) return;
+    let changed = false;
+    // A slice relabelled to another Service leaves the first one.
+    if (sliceService(old) !== sliceService(slice)) changed = this.slices.update(old, true);
+    if (this.slices.update(slice, false) || changed) this.changed();
+  }
+
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    if (this.opts.useEndpointSlices && this.slices.update(slice, true)) this.changed();
+  }
+
+  onEndpointsSynced(): void {
+    this.endpointsSynced = true;
+    this.changed();
+  }
+
+  // ---- sync
+
+  /** True once both Services and endpoints have synced and one sync has programmed the datapath. */
+  get synced(): boolean {
+    return this.syncedOnce;
+  }
+
+  /**
+   * Applies pending changes and programs the ServicePorts that changed. `full` also re-checks every ServicePort
+   * against what was programmed (the periodic repair). Does nothing until Services and endpoints have synced, so a
+   * partial list never removes what a previous agent programmed.
+   */
+  async sync(opts: { full?: boolean } = {}): Promise<void> {
+    if (!this.servicesSynced || !this.endpointsSynced) return;
+    const started = performance.now();
+    const touched = new Set<ServicePortKey>(this.retry);
+    this.retry.clear();
+    for (const ch of this.services.checkout()) applyChange(this.serviceMap, ch, touched, (a, b) => JSON.stringify(a) === JSON.stringify(b));
+    const epChanges = this.opts.useEndpointSlices ? this.slices.checkout() : this.endpointsTracker.checkout();
+    for (const ch of epChanges) applyChange(this.endpointsMap, ch, touched, sameEndpoints);
+    if (opts.full) {
+      for (const k of this.serviceMap.keys()) touched.add(k);
+      for (const k of this.installed.keys()) touched.add(k);
+    }
+
+    const changes: DesiredStateChange[] = [];
+    const next = new Map<ServicePortKey, { fingerprint: string; summary: InstalledFrontend } | undefined>();
+    for (const key of touched) {
+      const svc = this.serviceMap.get(key);
+      if (!svc) {
+        if (this.installed.has(key)) {
+          changes.push({ kind: 'service', op: 'remove', key });
+          next.set(key, undefined);
+        }
+        continue;
+      }
+      const frontend = this.frontend(svc, this.endpointsMap.get(key) ?? []);
+      const fingerprint = JSON.stringify(frontend);
+      if (this.installed.get(key)?.fingerprint === fingerprint) continue;
+      changes.push({ kind: 'service', op: 'upsert', service: frontend });
+      next.set(key, { fingerprint, summary: summaryOf(key, frontend) });
+    }
+    if (changes.length > 0) await this.program(changes, next);
+    this.stats.syncs++;
+    this.stats.lastChanges = changes.length;
+    this.stats.lastSyncMs = performance.now() - started;
+    this.stats.installed = this.installed.size;
+    if (!this.syncedOnce) {
+      this.syncedOnce = true;
+      this.log.info('AntreaProxy synced', { servicePorts: this.installed.size, source: this.opts.useEndpointSlices ? 'EndpointSlices' : 'Endpoints' });
+    }
+    if (this.retry.size > 0) this.opts.onRetry?.(1000);
+  }
+
+  /** The ServicePorts in the datapath now. */
+  frontends(): InstalledFrontend[] {
+    return [...this.installed.values()].map((v) => v.summary).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Applies in one batch; if the batch fails, one by one, so one bad frontend does not hold back the others. */
+  private async program(changes: DesiredStateChange[], next: Map<ServicePortKey, { fingerprint: string; summary: InstalledFrontend } | undefined>): Promise<void> {
+    const record = (ch: DesiredStateChange) => {
+      const key = ch.kind === 'service' ? (ch.op === 'remove' ? ch.key : keyOf(ch.service)) : '';
+      const v = next.get(key);
+      const before = this.installed.get(key);
+      if (before) this.stats.endpoints -= before.summary.endpoints;
+      if (v) {
+        this.installed.set(key, v);
+        this.stats.endpoints += v.summary.endpoints;
+      } else this.installed.delete(key);
+    };
+    try {
+      await this.opts.datapath.apply(changes);
+      for (const ch of changes) record(ch);
+      return;
+    } catch (err) {
+      this.log.warn('programming Services as one batch failed, retrying one by one', { changes: changes.length, error: describeError(err) });
+    }
+    for (const ch of changes) {
+      try {
+        await this.opts.datapath.apply([ch]);
+        record(ch);
+      } catch (err) {
+        const key = ch.kind === 'service' ? (ch.op === 'remove' ? ch.key : keyOf(ch.service)) : '';
+        this.retry.add(key);
+        this.log.warnOnce(`proxy-apply:${key}:${describeError(err)}`, 'could not program a Service port', { servicePort: key, error: describeError(err) });
+      }
+    }
+  }
+
+  private frontend(svc: ServicePortInfo, endpoints: readonly EndpointInfo[]): ServiceFrontend {
+    return { ...svc, endpoints: usableEndpoints(endpoints, this.opts.nodeName) };
+  }
+
+  private ports(svc: Service | undefined): PortsByKey | undefined {
+    return svc ? servicePorts(svc, { ...this.opts, skip: this.skip }) : undefined;
+  }
+
+  private changed(): void {
+    this.opts.onChange?.();
+  }
+}
+
+function nameOf(o: { metadata: { namespace?: string; name?: string } }): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+}
+
+function keyOf(f: ServiceFrontend): ServicePortKey {
+  return `${f.namespace}/${f.name}:${f.portName}/${f.protocol}`;
+}
+
+function summaryOf(key: ServicePortKey, f: ServiceFrontend): InstalledFrontend {
+  return {
+    key,
+    clusterIP: f.clusterIP,
+    port: f.port,
+    protocol: f.protocol,
+    endpoints: f.endpoints.length,
+    ...(f.sessionAffinityTimeout !== undefined ? { sessionAffinityTimeout: f.sessionAffinityTimeout } : {}),
+  };
+}
+
+function sameMapOfEndpoints(a: EndpointsByPort, b: EndpointsByPort): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (!sameEndpoints(v, b.get(k))) return false;
+  return true;
+}
+
+/** Moves a tracker change into a map, noting the keys whose value really changed. */
+function applyChange<V>(map: Map<string, V>, ch: Change<ReadonlyMap<string, V>>, touched: Set<string>, same: (a: V | undefined, b: V | undefined) => boolean): void {
+  for (const [k, v] of ch.previous) {
+    if (!same(v, ch.current.get(k))) touched.add(k);
+    map.delete(k);
+  }
+  for (const [k, v] of ch.current) {
+    if (!ch.previous.has(k)) touched.add(k);
+    map.set(k, v);
+  }
+}

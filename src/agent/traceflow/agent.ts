@@ -1,0 +1,181 @@
+/**
+ * The agent side of Traceflow (Antrea's `pkg/agent/controller/traceflow`): the agent of the source Pod's Node injects
+ * the tagged packet once its Traceflow is Running, and every agent turns its own Node's packet-ins into one
+ * NodeResult in `status.results`. A packet-in whose tag no Running Traceflow holds yet (this agent's informer may be
+ * behind the controller's write) waits a little for it rather than being lost.
+ */
+import type { Pod, Service } from '../../apis/core.js';
+import { traceflowGvr, type NodeResult, type Traceflow } from '../../apis/crd/traceflow.js';
+import { gvr } from '../../apiserver/registry.js';
+import { isApiError } from '../../client/types.js';
+import type { Informer } from '../../client/informer.js';
+import { WorkQueue } from '../../client/workqueue.js';
+import { runWorkers } from '../../client/workers.js';
+import { describeError } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
+import type { AgentContext } from '../context.js';
+import type { TraceflowDatapath, TraceflowPacketIn } from '../nodedatapath.js';
+import { injectionRequest, resolveDestination } from './request.js';
+
+/** How long a packet-in waits for its Traceflow to show up as Running in this agent's cache. */
+const PENDING_PACKET_IN_MS = 30_000;
+
+export interface TraceflowAgentState {
+  /** Traceflows this agent injected a packet for: name → tag. */
+  injected: Record<string, number>;
+  pendingPacketIns: number;
+  liveTraffic: boolean;
+}
+
+class Skip extends Error {}
+
+export class TraceflowAgent {
+  readonly #ctx: AgentContext;
+  readonly #log: Logger;
+  readonly #queue = new WorkQueue<string>({ name: 'traceflow' });
+  readonly #traceflows: Informer<Traceflow>;
+  readonly #pods: Informer<Pod>;
+  readonly #services: Informer<Service>;
+  readonly #datapath: TraceflowDatapath | undefined;
+  readonly #proxyEnabled: boolean;
+  /** `uid/tag` of Traceflows whose packet this agent sent, so a resync never sends a second one. */
+  readonly #injected = new Map<string, { name: string; tag: number }>();
+  readonly #pending = new Map<number, { packetIn: TraceflowPacketIn; at: number }[]>();
+  #unsubscribe: (() => void) | undefined;
+  #workers: Promise<void> | undefined;
+
+  constructor(ctx: AgentContext) {
+    this.#ctx = ctx;
+    this.#log = ctx.logger.child({ module: 'traceflow' });
+    this.#traceflows = ctx.informers.informerFor<Traceflow>(traceflowGvr);
+    this.#pods = ctx.informers.informerFor<Pod>(gvr.pods);
+    this.#services = ctx.informers.informerFor<Service>(gvr.services);
+    this.#datapath = ctx.node.traceflow;
+    this.#proxyEnabled = ctx.gateEnabled('AntreaProxy');
+  }
+
+  state(): TraceflowAgentState {
+    let pending = 0;
+    for (const l of this.#pending.values()) pending += l.length;
+    return { injected: Object.fromEntries([...this.#injected.values()].map((v) => [v.name, v.tag])), pendingPacketIns: pending, liveTraffic: false };
+  }
+
+  start(): void {
+    if (!this.#datapath) this.#log.warnOnce('no-traceflow-datapath', 'this datapath cannot inject Traceflow packets: Traceflows from this Node will fail');
+    this.#unsubscribe = this.#datapath?.onPacketIn((p) => this.#onPacketIn(p));
+    const enqueue = (tf: Traceflow) => this.#queue.add(tf.metadata.name ?? '');
+    this.#traceflows.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: enqueue });
+    this.#ctx.informers.start();
+    this.#workers = runWorkers(this.#queue, 2, (name) => this.#sync(name), { logger: this.#log });
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#queue.shutDown();
+    await this.#workers?.catch((err: unknown) => this.#log.error('workers ended with an error', { error: describeError(err) }));
+  }
+
+  #isLocalPod(namespace: string | undefined, name: string | undefined): boolean {
+    if (!namespace || !name) return false;
+    return this.#pods.getByName(namespace, name)?.spec?.nodeName === this.#ctx.nodeName;
+  }
+
+  async #sync(name: string): Promise<void> {
+    const tf = this.#traceflows.getByName(undefined, name);
+    if (!tf || tf.status?.phase !== 'Running' || tf.status.dataplaneTag === undefined) {
+      for (const [k, v] of this.#injected) if (v.name === name && (!tf || !k.startsWith(`${tf.metadata.uid}/`) || tf.status?.phase !== 'Running')) this.#injected.delete(k);
+      return;
+    }
+    const tag = tf.status.dataplaneTag;
+    for (const { packetIn } of this.#takePending(tag)) await this.#report(tf, packetIn);
+    const spec = tf.spec ?? {};
+    const src = spec.source ?? {};
+    if (spec.liveTraffic) {
+      // One agent answers for the request: the source Pod's, else the destination Pod's.
+      const owner = src.pod ? this.#isLocalPod(src.namespace, src.pod) : this.#isLocalPod(spec.destination?.namespace, spec.destination?.pod);
+      if (owner) {
+        await this.#fail(tf, `Node: ${this.#ctx.nodeName}, error: live-traffic Traceflow is not supported by antrea-ts yet: the datapath has no hook to sample real packets`);
+      }
+      return;
+    }
+    if (!this.#isLocalPod(src.namespace, src.pod)) return;
+    const key = `${tf.metadata.uid}/${tag}`;
+    if (this.#injected.has(key)) return;
+    this.#injected.set(key, { name, tag });
+    try {
+      if (!this.#datapath) throw new Error(`the datapath of Node ${this.#ctx.nodeName} cannot inject Traceflow packets`);
+      const dst = resolveDestination(spec, {
+        pod: (ns, n) => this.#pods.getByName(ns, n),
+        service: (ns, n) => this.#services.getByName(ns, n),
+        proxyEnabled: this.#proxyEnabled,
+      });
+      const req = injectionRequest(spec, `${src.namespace}/${src.pod}`, dst);
+      const result = await this.#datapath.inject(req, tag);
+      this.#log.debug('Traceflow packet injected', { traceflow: name, tag, delivered: result.delivered, ...(result.dropped ? { dropped: result.dropped.reason } : {}) });
+    } catch (err) {
+      await this.#fail(tf, `Node: ${this.#ctx.nodeName}, error: ${describeError(err)}`);
+    }
+  }
+
+  #onPacketIn(p: TraceflowPacketIn): void {
+    const tf = this.#traceflows.list().find((t) => t.status?.phase === 'Running' && t.status.dataplaneTag === p.tag);
+    if (tf) {
+      void this.#report(tf, p).catch((err: unknown) => this.#log.error('could not report Traceflow observations', { traceflow: tf.metadata.name, error: describeError(err) }));
+      return;
+    }
+    const now = Date.now();
+    const list = (this.#pending.get(p.tag) ?? []).filter((e) => now - e.at < PENDING_PACKET_IN_MS);
+    list.push({ packetIn: p, at: now });
+    this.#pending.set(p.tag, list);
+  }
+
+  #takePending(tag: number): { packetIn: TraceflowPacketIn }[] {
+    const list = this.#pending.get(tag) ?? [];
+    this.#pending.delete(tag);
+    const now = Date.now();
+    return list.filter((e) => now - e.at < PENDING_PACKET_IN_MS);
+  }
+
+  /** Writes this Node's NodeResult, if the Traceflow is still the Running one that holds the packet-in's tag. */
+  async #report(tf: Traceflow, p: TraceflowPacketIn): Promise<void> {
+    const result: NodeResult = {
+      node: this.#ctx.nodeName,
+      role: p.observations[0]?.component === 'SpoofGuard' ? 'Sender' : 'Receiver',
+      timestamp: Math.floor(Date.now() / 1000),
+      observations: p.observations,
+    };
+    const written = await this.#writeStatus(tf, (cur) => {
+      if (cur.status?.phase !== 'Running' || cur.status.dataplaneTag !== p.tag) return false;
+      const others = (cur.status.results ?? []).filter((r) => r.node !== result.node);
+      cur.status.results = [...others, result];
+      return true;
+    });
+    if (written) this.#log.debug('Traceflow observations reported', { traceflow: tf.metadata.name, tag: p.tag, observations: p.observations.length });
+  }
+
+  async #fail(tf: Traceflow, reason: string): Promise<void> {
+    const written = await this.#writeStatus(tf, (cur) => {
+      if (cur.status?.phase !== 'Running') return false;
+      cur.status.phase = 'Failed';
+      cur.status.reason = reason;
+      return true;
+    });
+    if (written) this.#log.info('Traceflow failed', { traceflow: tf.metadata.name, reason });
+  }
+
+  async #writeStatus(tf: Traceflow, mutate: (cur: Traceflow) => boolean): Promise<boolean> {
+    try {
+      await this.#ctx.client.resource<Traceflow>(traceflowGvr).retryUpdate(
+        tf.metadata.name ?? '',
+        (cur) => {
+          if (cur.metadata.uid !== tf.metadata.uid || !mutate(cur)) throw new Skip();
+        },
+        { subresource: 'status', attempts: 10 },
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof Skip || isApiError(err, 'NotFound')) return false;
+      throw err;
+    }
+  }
+}

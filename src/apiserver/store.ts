@@ -280,7 +280,9 @@ class MemoryStore implements Store {
       const k = objKey(ns, name);
       if (old) {
         const ov = this.fieldValue(table.def, field, old);
-        idx.get(ov)?.delete(k);
+        const ob = idx.get(ov);
+        ob?.delete(k);
+        if (ob?.size === 0) idx.delete(ov);
       }
       const v = this.fieldValue(table.def, field, obj);
       let b = idx.get(v);
@@ -294,7 +296,11 @@ class MemoryStore implements Store {
     const ns = obj.metadata.namespace ?? '';
     const name = obj.metadata.name!;
     const m = table.byNs.get(ns);
-    if (!m?.delete(name)) return;
+    // Index entries are keyed by the stored object's field values, which the final state may not share.
+    const stored = m?.get(name);
+    if (!m || !stored) return;
+    m.delete(name);
+    obj = stored;
     table.size--;
     if (m.size === 0) table.byNs.delete(ns);
     for (const [field, idx] of table.index) {

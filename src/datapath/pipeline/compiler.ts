@@ -137,6 +137,8 @@ export class PipelineCompiler {
   /** ofPort, IP and MAC → Pod key: two Pods never share one. */
   private readonly podClaims = new StableMap<string, string>();
   private readonly services = new Map<string, ServiceFrontend>();
+  private readonly rules = new Map<string, PolicyRule>();
+  private readonly rulesByConj = new Map<number, PolicyRule>();
   /** ServicePort key → group id; ids count up from 1 and freed ids are reused lowest first. */
   private readonly groupIds = new Map<string, number>();
   private readonly freeGroupIds: number[] = [];
@@ -273,15 +275,31 @@ export class PipelineCompiler {
         if (ch.op === 'upsert') {
           validateRule(ch.rule);
           const rule = ch.rule;
+          const prev = this.rules.get(rule.ruleID);
+          if (prev && prev.conjID !== rule.conjID) this.rulesByConj.delete(prev.conjID);
+          const other = this.rulesByConj.get(rule.conjID);
+          if (other && other.ruleID !== rule.ruleID) {
+            throw new AntreaError('ERR_DATAPATH_FLOW_CONFLICT', `policy rule ${rule.ruleID} uses conjID ${rule.conjID}, which rule ${other.ruleID} has`, { object: rule.ruleID, field: 'conjID' });
+          }
           this.setObject(rec, `policyRule/${rule.ruleID}`, CookieCategory.Policy, (c) => policyFlows(rule, c));
+          this.rules.set(rule.ruleID, rule);
+          this.rulesByConj.set(rule.conjID, rule);
         } else {
           this.removeObject(rec, `policyRule/${ch.key}`);
+          const prev = this.rules.get(ch.key);
+          if (prev) this.rulesByConj.delete(prev.conjID);
+          this.rules.delete(ch.key);
         }
         return;
       }
       default:
         throw new AntreaError('ERR_DATAPATH_UNSUPPORTED', `the datapath does not compile ${ch.kind} objects yet`, { field: ch.kind });
     }
+  }
+
+  /** The policy reference of the rule with this conjunction id (Traceflow, NetworkPolicyStats). */
+  policyRefOf(conjID: number): string | undefined {
+    return this.rulesByConj.get(conjID)?.policyRef;
   }
 
   /** The group id of a ServicePort (`namespace/name:port/PROTO`), for AntreaPolicy's toServices and for tests. */

@@ -99,10 +99,14 @@ export class SimCluster implements DatapathExecutor {
 
   /** Traceflow observations per Node for a traced packet (send with trace on, the default). */
   traceflow(result: PacketResult): NodeResult[] {
-    return traceflowObservations(result.trace, (name) => {
-      const n = this.node(name);
-      return { encap: n.parsed.encap, gatewayIP: n.config.gatewayIP };
-    });
+    return traceflowObservations(
+      result.trace,
+      (name) => {
+        const n = this.node(name);
+        return { encap: n.parsed.encap, gatewayIP: n.config.gatewayIP };
+      },
+      (name, conjID) => this.node(name).compiler.policyRefOf(conjID),
+    );
   }
 
   /** A fresh source port / ICMP id, unique per request in this cluster. */

@@ -174,6 +174,10 @@ describe('simulator: NetworkPolicy', () => {
     assert.equal(newFlow.packets + estFlow.packets, ok.sent.request + ok.sent.reply, 'both directions of the connection pass IngressMetric with the rule label');
     const [entry] = (await c.conntrack('node2')).filter((e) => e.orig.dport === 80 && e.orig.sport === ok.srcPort);
     assert.equal(entry!.labels, '0x5');
+    const traced = await c.send({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP', srcPort: 33333 });
+    assert.deepEqual(c.traceflow(traced)[1]!.observations.find((o) => o.component === 'NetworkPolicy'), {
+      component: 'NetworkPolicy', componentInfo: 'IngressRule', action: 'Forwarded', networkPolicy: 'K8sNetworkPolicy:default/allow-a',
+    });
   });
 
   it('an Antrea-native egress Drop rule drops at EgressMetric and counts the denied session', async () => {
@@ -184,10 +188,37 @@ describe('simulator: NetworkPolicy', () => {
     });
     const r = await c.send({ from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'UDP' });
     assert.equal(r.dropped?.tableName, 'EgressMetric', r.dropped?.reason);
+    assert.deepEqual(c.traceflow(r)[0]!.observations.slice(1), [{ component: 'NetworkPolicy', componentInfo: 'EgressMetric', action: 'Dropped', networkPolicy: 'AntreaClusterNetworkPolicy:deny' }]);
     const deny = n1.bridge.flowStats().find((s) => s.flow.table === 61 && s.flow.priority === 200)!;
     assert.equal(deny.packets, 1);
     assert.ok((await c.send({ from: { pod: key(a2) }, to: { ip: a.ips[0]!, port: 80 }, protocol: 'UDP' })).delivered, 'the other direction is allowed');
+    await n1.upsertPolicyRule({
+      ruleID: 'deny-a-to-a2', conjID: 9, direction: 'Out', action: 'Reject', kind: 'AntreaNative', priority: 14000,
+      from: { ipBlocks: [a.ips[0]!] }, to: { ipBlocks: [a2.ips[0]! + '/32'] }, policyRef: 'AntreaClusterNetworkPolicy:deny',
+    });
+    const rej = await c.send({ from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'UDP' });
+    assert.equal(c.traceflow(rej)[0]!.observations.at(-1)!.action, 'Rejected');
     await n1.removePolicyRule('deny-a-to-a2');
     assert.ok((await c.send({ from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'UDP' })).delivered);
+  });
+});
+
+describe('simulator: Node and external traffic', () => {
+  it('the Node reaches its own Pods through antrea-gw0, committed with the FromGateway mark', async () => {
+    const { c, a, key } = await cluster();
+    const conn = await c.connect({ from: { node: 'node1' }, to: { ip: a.ips[0]!, port: 8080 }, protocol: 'TCP' });
+    assert.ok(conn.established, conn.failure?.dropped?.reason);
+    assert.equal(conn.packets[0]!.received?.srcIP, '10.10.0.1', 'the host sources from antrea-gw0');
+    assert.equal(conn.packets[0]!.deliveredTo?.pod, key(a));
+    const [entry] = await c.conntrack('node1');
+    assert.equal(entry!.mark & 0x2, 0x2);
+  });
+
+  it('a client outside the cluster reaches a Pod through its Node, and the Pod answers it', async () => {
+    const { c, b, key } = await cluster('noEncap');
+    const conn = await c.connect({ from: { external: '203.0.113.7', via: 'node2' }, to: { ip: b.ips[0]!, port: 443 }, protocol: 'TCP' });
+    assert.ok(conn.established, conn.failure?.dropped?.reason);
+    assert.equal(conn.packets[0]!.deliveredTo?.pod, key(b));
+    assert.deepEqual(conn.packets[1]!.deliveredTo, { node: 'node2', external: true });
   });
 });

@@ -40,12 +40,19 @@ export function componentOfTable(table: number): TraceflowComponent {
 }
 
 /** One observation list per visit of a Node's bridge, in the order the packet went. */
-export function traceflowObservations(trace: readonly TraceStep[], info: (node: string) => TraceflowNodeInfo): NodeResult[] {
+export function traceflowObservations(
+  trace: readonly TraceStep[],
+  info: (node: string) => TraceflowNodeInfo,
+  /** The policy reference of a rule's conjunction id on a Node (for NetworkPolicy observations). */
+  policyRef: (node: string, conjID: number) => string | undefined = () => undefined,
+): NodeResult[] {
   const results: NodeResult[] = [];
   let current: NodeResult | undefined;
   let first = true;
   let lastTunDst: string | undefined;
   let dstIP: string | undefined;
+  let deniedAt: number | undefined;
+  let rejecting = false;
   for (const s of trace) {
     if (s.kind === 'endpoint' && s.action === 'sent') {
       const m = /> ([\d.]+)/.exec(s.detail);
@@ -63,6 +70,18 @@ export function traceflowObservations(trace: readonly TraceStep[], info: (node: 
         const m = /set_field:([\d.]+)->tun_dst/.exec(s.actions);
         if (m) lastTunDst = m[1];
         if (s.table === 10 && s.actions === 'drop') current.observations[0] = { component: 'SpoofGuard', componentInfo: 'SpoofGuard', action: 'Dropped' };
+        const conj = /(?:^|,)conj_id=(\d+)/.exec(s.match);
+        if (conj && s.actions.includes('0x100000/0x100000->reg0')) rejecting = s.actions.includes('controller');
+        if (conj && !s.actions.includes('0x100000/0x100000->reg0')) {
+          const ref = policyRef(s.node, Number(conj[1]));
+          current.observations.push({ component: 'NetworkPolicy', componentInfo: s.tableName, action: 'Forwarded', ...(ref ? { networkPolicy: ref } : {}) });
+        }
+        const deny = /reg0=0x100000\/0x100000,reg3=(0x[0-9a-f]+)/.exec(s.match);
+        if (deny && s.actions === 'drop') {
+          const ref = policyRef(s.node, Number(deny[1]));
+          current.observations.push({ component: 'NetworkPolicy', componentInfo: s.tableName, action: rejecting ? 'Rejected' : 'Dropped', ...(ref ? { networkPolicy: ref } : {}) });
+          deniedAt = s.table;
+        }
       }
       continue;
     }
@@ -71,7 +90,7 @@ export function traceflowObservations(trace: readonly TraceStep[], info: (node: 
       const ip = (s.nat.slice(4).split(':')[0] ?? '') as string;
       if (ip !== dstIP) current.observations.push({ component: 'LB', action: 'Forwarded', translatedDstIP: ip });
     } else if (s.kind === 'drop' && s.node === current.node && s.table !== undefined) {
-      if (s.table === 10) continue;
+      if (s.table === 10 || s.table === deniedAt) continue;
       current.observations.push({ component: componentOfTable(s.table), componentInfo: s.tableName ?? '', action: 'Dropped' });
     } else if (s.kind === 'output' && s.node === current.node) {
       const node = info(s.node);

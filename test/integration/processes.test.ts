@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { antreaController } from '../../src/cli/antrea-controller.js';
+import { antctl } from '../../src/cli/antctl.js';
+import { capture } from '../../src/cli/testing.js';
+import { freePort, startLocalCluster, tempDir, waitFor } from '../helpers/cluster.js';
+
+test('antrea-controller runs against an API server through a kubeconfig, and antctl finds it', async (t) => {
+  const stateDir = tempDir(t);
+  // The local cluster runs no controller modules of its own here: the one under test publishes the controller info.
+  await startLocalCluster(t, { nodes: 1, stateDir, http: { port: 0 }, controllerModules: [], gates: { AntreaPolicy: false } });
+  const conf = join(stateDir, 'antrea-controller.conf');
+  writeFileSync(conf, `featureGates:\n  AntreaPolicy: false\n  Egress: true\napiPort: ${await freePort()}\n`);
+  const kubeconfig = join(stateDir, 'kubeconfig');
+  const stop = new AbortController();
+  const running = capture(antreaController, ['--config', conf, '--kubeconfig', kubeconfig, '--log-level', 'error'], { stopSignal: stop.signal });
+  const gates = await waitFor('antctl to reach the new controller', async () => {
+    const r = await capture(antctl, ['get', 'featuregates', '-o', 'json'], { env: { KUBECONFIG: kubeconfig } });
+    if (r.code !== 0) return undefined;
+    const rows = JSON.parse(r.stdout) as Array<{ component: string; name: string; status: string }>;
+    return rows.some((g) => g.component === 'controller' && g.name === 'Egress' && g.status === 'Enabled') ? rows : undefined;
+  });
+  assert.deepEqual(gates.filter((g) => g.name === 'AntreaPolicy').map((g) => [g.component, g.status]), [['agent', 'Disabled'], ['controller', 'Disabled']]);
+  stop.abort();
+  assert.equal((await running).code, 0);
+});
+
+test('antrea-controller refuses a bad conf with every problem on one line each', async (t) => {
+  const dir = tempDir(t);
+  const conf = join(dir, 'antrea-controller.conf');
+  writeFileSync(conf, 'featureGates:\n  Bogus: true\n  Egress: "yes"\nnodeIPAM:\n  enableNodeIPAM: true\n  clusterCIDRs: [not-a-cidr]\n');
+  const r = await capture(antreaController, ['--config', conf]);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split('\n');
+  assert.ok(lines.length >= 3, r.stderr);
+  assert.ok(lines.every((l) => /^(error|warning): /.test(l)), r.stderr);
+  assert.match(r.stderr, /featureGates\.Bogus/);
+  assert.match(r.stderr, /featureGates\.Egress/);
+  assert.match(r.stderr, /clusterCIDRs/);
+  const missing = await capture(antreaController, ['--config', join(dir, 'nope.conf')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /cannot read .*nope\.conf/);
+});

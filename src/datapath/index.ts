@@ -19,7 +19,7 @@ export { PipelineCompiler, diffSize, emptyDiff, type CompilerOptions } from './p
 export { Table, TABLES, tableName, tableInfo, type TableInfo } from './pipeline/tables.js';
 export * as fields from './pipeline/fields.js';
 export { match, act, flow, MatchBuilder, type Flow, type Group, type Bucket, type Action, type Match, type FieldMatch } from './pipeline/flow.js';
-export { renderFlow, renderGroup, renderMatch, renderActions, flowIdentity } from './pipeline/render.js';
+export { renderFlow, renderFlowStrict, renderGroup, renderMatch, renderActions, renderBundle, flowIdentity } from './pipeline/render.js';
 
 // Simulator
 export { SimCluster, TUNNEL_OVERHEAD, type SimClusterOptions, type UnderlayStats } from './sim/cluster.js';

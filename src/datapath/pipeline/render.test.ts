@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { act, flow, match } from './flow.js';
-import { renderFlow, renderGroup, renderMatch } from './render.js';
+import { renderBundle, renderFlow, renderGroup, renderMatch } from './render.js';
 import { CT_ZONE, EpSelectedRegMark, RewriteMACRegMark, ServiceCTMark, makeCookie, regField } from './fields.js';
 import { PipelineCompiler } from './compiler.js';
 import { nodeConfig, peerOf, podOn } from './testing.js';
@@ -92,4 +92,18 @@ test('every compiled flow parses with ovs-ofctl and normalises to our own render
       rmSync(dir, { recursive: true, force: true });
     }
   }
+});
+
+test('a diff renders as an ovs-ofctl bundle: groups first, deletes before adds, group deletes last', () => {
+  const c = new PipelineCompiler();
+  const n1 = nodeConfig(1);
+  c.setNodeConfig(n1);
+  const svc = { namespace: 'd', name: 's', portName: 'p', protocol: 'TCP' as const, clusterIP: '10.96.0.10', port: 80, endpoints: [{ ip: '10.10.0.2', port: 8080, isLocal: true }] };
+  const add = renderBundle(c.apply([{ kind: 'service', op: 'upsert', service: svc }]));
+  assert.match(add[0]!, /^group add group_id=1,type=select,bucket=bucket_id:0,weight:100,actions=/);
+  assert.ok(add.slice(1).every((l) => l.startsWith('flow add table=')));
+  const del = renderBundle(c.apply([{ kind: 'service', op: 'remove', key: 'd/s:p/TCP' }]));
+  assert.equal(del.at(-1), 'group delete group_id=1');
+  assert.ok(del.slice(0, -1).every((l) => /^flow delete_strict table=\d+,priority=\d+,[^ ]+$/.test(l)), del.join('\n'));
+  assert.ok(del.includes('flow delete_strict table=41,priority=200,tcp,reg4=0x10000/0x70000,nw_dst=10.96.0.10,tp_dst=80'));
 });

@@ -7,6 +7,7 @@ import { CT_FLAG_ORDER, CtState, fieldDef, fullMask, type FieldName } from './fi
 import type { Action, FieldMatch, Flow, Group, Match, NatSpec, SetFieldAction } from './flow.js';
 import { ETH_TYPE_ARP, ETH_TYPE_IP, IPPROTO_ICMP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from './flow.js';
 import { formatIpv4, formatMac, maskPrefix } from '../net/addr.js';
+import type { FlowDiff } from '../types.js';
 
 const hex = (v: bigint): string => (v === 0n ? '0' : `0x${v.toString(16)}`);
 
@@ -185,4 +186,26 @@ export function renderGroup(g: Group): string {
 /** The identity OVS gives a flow: table, priority and match. Two flows with the same identity are one flow. */
 export function flowIdentity(f: Pick<Flow, 'table' | 'priority' | 'match'>): string {
   return `${f.table}|${f.priority}|${renderMatch(f.match)}`;
+}
+
+/** A flow's strict identity for `delete_strict` (table, priority, match; no cookie, no actions). */
+export function renderFlowStrict(f: Pick<Flow, 'table' | 'priority' | 'match'>): string {
+  const m = renderMatch(f.match);
+  return `table=${f.table},priority=${f.priority}${m ? `,${m}` : ''}`;
+}
+
+/**
+ * A diff as the lines of an `ovs-ofctl -O OpenFlow15 bundle BRIDGE FILE` transaction, in an order that never
+ * leaves a flow pointing at a missing group: groups added and modified first, then flows deleted, modified and
+ * added, then groups deleted.
+ */
+export function renderBundle(d: FlowDiff): string[] {
+  return [
+    ...d.addedGroups.map((g) => `group add ${renderGroup(g)}`),
+    ...d.modifiedGroups.map((g) => `group modify ${renderGroup(g)}`),
+    ...d.removed.map((f) => `flow delete_strict ${renderFlowStrict(f)}`),
+    ...d.modified.map((f) => `flow modify_strict ${renderFlow(f)}`),
+    ...d.added.map((f) => `flow add ${renderFlow(f)}`),
+    ...d.removedGroups.map((g) => `group delete group_id=${g.id}`),
+  ];
 }

@@ -1,6 +1,7 @@
 /** antctl: feature-gate tooling that works offline on a manifest, and a client of the running controller and agents. */
 import { checkFeatureGates, getUsage, listFeatureGates, manifestGateStatuses, releaseFlag, renderGatesReport, setFeatureGatesCommand } from './featuregates.js';
 import { flowsCommand } from './flows.js';
+import { traceflowCommand } from './traceflow.js';
 import { getLiveFeatureGates } from './live.js';
 import { EXIT_USAGE, oneOf, parseFlags, processIO, runCommand, UsageError, type CliIO } from './io.js';
 
@@ -15,6 +16,8 @@ Commands:
       edits the gates in MANIFEST in place, keeping comments and layout
   get featuregates [--manifest FILE] [--kubeconfig FILE] [-o table|json]
       the effective gates per component: of MANIFEST, or of the running cluster
+  traceflow -S NS/POD -D NS/POD|NS/SVC|IP [-f FLOW] [--live-traffic] [--dropped-only] [-t TIMEOUT] [-o yaml|json]
+      traces a packet through the running cluster and prints where it went (exit 1 when it failed)
   version                                                          the antctl version
 `;
 
@@ -36,6 +39,7 @@ export async function antctl(argv: string[], io: CliIO): Promise<number> {
       throw new UsageError(`unknown resource ${JSON.stringify(sub ?? '')} for get\n${usage}`);
     }
     if (command === 'flows') return flowsCommand(io, sub === undefined ? [] : [sub, ...rest]);
+    if (command === 'traceflow' || command === 'tf') return traceflowCommand(io, sub === undefined ? [] : [sub, ...rest]);
     if (command === 'version') {
       io.stdout('antctl antrea-ts 0.1.0 (Antrea v1.5.0 feature gates)\n');
       return 0;

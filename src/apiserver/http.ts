@@ -125,11 +125,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const start = Date.now();
     try {
       await dispatch(req, res);
     } catch (err) {
       sendError(res, err, req);
     }
+    log.debug('request', { method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - start });
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -374,7 +376,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (res.destroyed) return handleW.stop();
       res.write(lineFor(e));
       // A client that stops reading is dropped, as a real server drops a watcher that cannot keep up.
-      if (res.writableLength > 16 * 1024 * 1024) {
+      if (res.writableLength > 64 * 1024 * 1024) {
         log.warn('dropping a watch whose client does not keep up', { resource: route.gvr.resource });
         handleW.stop();
       }

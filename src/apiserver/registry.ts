@@ -411,4 +411,5 @@ export const gvr = {
   endpoints: { group: '', version: 'v1', resource: 'endpoints' },
   configmaps: { group: '', version: 'v1', resource: 'configmaps' },
   endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
+  endpointslicesV1beta1: { group: 'discovery.k8s.io', version: 'v1beta1', resource: 'endpointslices' },
 } as const satisfies Record<string, GroupVersionResource>;

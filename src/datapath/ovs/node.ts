@@ -10,7 +10,7 @@
  * state does not (stale flows of the previous run). This is Antrea's round-based reconciliation, by identity.
  */
 import type { Datapath, DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface, PolicyRule, ServiceFrontend } from '../types.js';
-import { podKey } from '../types.js';
+import { podKey, serviceKey } from '../types.js';
 import type { Flow, Group } from '../pipeline/flow.js';
 import { PipelineCompiler, emptyDiff } from '../pipeline/compiler.js';
 import { flowIdentity, renderActions, renderGroup } from '../pipeline/render.js';
@@ -89,7 +89,15 @@ export class OvsNode implements Datapath {
     return diff;
   }
 
+  /** Service frontends as applied (the traffic layer opens listeners on their Endpoints). */
+  readonly services = new Map<string, ServiceFrontend>();
+
   async apply(changes: readonly DesiredStateChange[]): Promise<FlowDiff> {
+    for (const ch of changes) {
+      if (ch.kind !== 'service') continue;
+      if (ch.op === 'upsert') this.services.set(serviceKey(ch.service), ch.service);
+      else this.services.delete(ch.key);
+    }
     let diff: FlowDiff;
     let error: unknown;
     try {

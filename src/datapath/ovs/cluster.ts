@@ -1,0 +1,347 @@
+/**
+ * OvsCluster: the DatapathExecutor on real Open vSwitch. Each Node is a network namespace with its own OVS
+ * (OvsNode), the Nodes share an underlay namespace (a Linux bridge), each Pod is a namespace behind a veth. send()
+ * and connect() open real sockets inside the sender's namespace (pod-helper.mjs) and report what the receivers'
+ * kernels saw, from per-namespace nftables accounting (acct.ts). A packet that did not arrive is explained with
+ * `ovs-appctl ofproto/trace` of the same packet, followed through the tunnel to the peer Node.
+ *
+ * What real packets cannot tell, compared with the simulator (marked where set): `trace` holds the OVS trace of the
+ * first packet only when a drop is explained (no per-hop TraceSteps); `packets` holds one PacketResult per
+ * direction (request, reply), aggregated from the accounting, not one per packet; spoofed sends (srcIP/srcMAC) are
+ * crafted frames injected at the Pod's OF port with `ovs-ofctl packet-out`, because a socket cannot spoof.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NodeConfig, PodInterface } from '../types.js';
+import type { ConnectRequest, ConnectionResult, ConntrackEntry, DatapathExecutor, DropInfo, Endpoint, PacketResult, SendRequest } from '../traffic.js';
+import { AntreaError } from '../../util/errors.js';
+import { silentLogger, type Logger } from '../../util/log.js';
+import { GATEWAY_OFPORT, GLOBAL_VIRTUAL_MAC, TUNNEL_OFPORT } from '../pipeline/fields.js';
+import { tableName } from '../pipeline/tables.js';
+import { OvsNode } from './node.js';
+import { addNetns, cleanupStale, delNetns, ipIn, ownerTag, runRoot } from './netns.js';
+import { installAccounting, readAccounting, type AcctEntry } from './acct.js';
+import { PodHelper } from './helper.js';
+import { parseConntrack } from './conntrack.js';
+import { describeDrop, parseTrace } from './trace.js';
+import { buildFrame } from './frame.js';
+
+let clusterSeq = 0;
+
+export interface OvsClusterOptions {
+  logger?: Logger;
+}
+
+interface Source {
+  node: OvsNode;
+  netns: string;
+  ip: string;
+  mac: string;
+  ofPort: number;
+  label: Endpoint;
+}
+
+export class OvsCluster implements DatapathExecutor {
+  readonly name = 'ovs';
+  readonly tag: string;
+  readonly underlayNetns: string;
+  readonly dir: string;
+  private readonly nodes = new Map<string, OvsNode>();
+  private readonly nodeIndex = new Map<string, number>();
+  private readonly helpers = new Map<string, PodHelper>();
+  private readonly log: Logger;
+  private nextPort = 33000;
+  private closed = false;
+
+  private constructor(opts: OvsClusterOptions) {
+    this.tag = `ats-${ownerTag()}-${++clusterSeq}`;
+    this.underlayNetns = `${this.tag}-ul`;
+    this.dir = join(runRoot(), this.tag);
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  static async create(opts: OvsClusterOptions = {}): Promise<OvsCluster> {
+    await cleanupStale();
+    const c = new OvsCluster(opts);
+    mkdirSync(c.dir, { recursive: true });
+    await addNetns(c.underlayNetns);
+    await ipIn(c.underlayNetns, ['link', 'add', 'ul-br', 'type', 'bridge']);
+    await ipIn(c.underlayNetns, ['link', 'set', 'ul-br', 'up']);
+    return c;
+  }
+
+  async addNode(cfg: NodeConfig): Promise<OvsNode> {
+    if (this.nodes.has(cfg.nodeName)) throw new AntreaError('ERR_DATAPATH_INVALID', `Node ${cfg.nodeName} already exists`, { field: 'nodeName' });
+    const i = this.nodeIndex.size + 1;
+    this.nodeIndex.set(cfg.nodeName, i);
+    const netns = `${this.tag}-n${i}`;
+    await addNetns(netns);
+    await installAccounting(netns);
+    const node = await this.openNode(cfg.nodeName, false);
+    await node.setNodeConfig(cfg);
+    return node;
+  }
+
+  private async openNode(name: string, resync: boolean): Promise<OvsNode> {
+    const i = this.nodeIndex.get(name);
+    if (i === undefined) throw new AntreaError('ERR_DATAPATH_UNKNOWN_NODE', `no Node named ${name}`, { field: 'node' });
+    const node = await OvsNode.open(name, {
+      netns: `${this.tag}-n${i}`,
+      dir: join(this.dir, `n${i}`),
+      underlay: { netns: this.underlayNetns, link: `n${i}`, prefix: 24 },
+      resync,
+      logger: this.log.child({ node: name }),
+    });
+    this.nodes.set(name, node);
+    return node;
+  }
+
+  /**
+   * An agent restart: a new OvsNode over the Node's running OVS, in resync mode (see OvsNode). The caller
+   * re-publishes the desired state and then calls `finishResync()`.
+   */
+  async restartNode(name: string): Promise<OvsNode> {
+    return this.openNode(name, true);
+  }
+
+  node(name: string): OvsNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new AntreaError('ERR_DATAPATH_UNKNOWN_NODE', `no Node named ${name}`, { field: 'node' });
+    return n;
+  }
+
+  nodeList(): OvsNode[] {
+    return [...this.nodes.values()];
+  }
+
+  async conntrack(nodeName: string): Promise<ConntrackEntry[]> {
+    const { stdout } = await this.node(nodeName).ovs.appctl(['dpctl/dump-conntrack', '-s']);
+    return parseConntrack(stdout);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const h of this.helpers.values()) h.stop();
+    this.helpers.clear();
+    for (const n of this.nodes.values()) {
+      await n.stop();
+      for (const p of n.host.pluggedPods()) await delNetns(p.netns);
+      await delNetns(n.netns);
+    }
+    await delNetns(this.underlayNetns);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Traffic
+
+  private helper(netns: string): PodHelper {
+    let h = this.helpers.get(netns);
+    if (!h) {
+      h = new PodHelper(netns);
+      this.helpers.set(netns, h);
+    }
+    return h;
+  }
+
+  private allocatePort(): number {
+    const p = this.nextPort++;
+    if (this.nextPort > 60999) this.nextPort = 33000;
+    return p;
+  }
+
+  private findPod(key: string): { node: OvsNode; pod: PodInterface; netns: string } | undefined {
+    for (const node of this.nodes.values()) {
+      const p = node.host.plugged(key);
+      if (p) return { node, pod: p.pod, netns: p.netns };
+    }
+    return undefined;
+  }
+
+  private source(from: Endpoint): Source {
+    if ('pod' in from) {
+      const f = this.findPod(from.pod);
+      if (!f) throw new AntreaError('ERR_DATAPATH_UNKNOWN_POD', `no Pod ${from.pod} on any Node`, { field: 'from.pod' });
+      return { node: f.node, netns: f.netns, ip: f.pod.ips[0] as string, mac: f.pod.mac, ofPort: f.pod.ofPort, label: from };
+    }
+    if ('node' in from) {
+      const node = this.node(from.node);
+      return { node, netns: node.netns, ip: node.config.gatewayIP, mac: node.config.gatewayMAC, ofPort: GATEWAY_OFPORT, label: from };
+    }
+    throw new AntreaError('ERR_DATAPATH_UNSUPPORTED', 'the OVS executor has no external hosts yet', { field: 'from' });
+  }
+
+  /** Every namespace that may receive: Pods and Node hosts, with who they are. */
+  private receivers(): Array<{ netns: string; node: string; pod?: string }> {
+    const out: Array<{ netns: string; node: string; pod?: string }> = [];
+    for (const n of this.nodes.values()) {
+      out.push({ netns: n.netns, node: n.nodeName });
+      for (const p of n.host.pluggedPods()) out.push({ netns: p.netns, node: n.nodeName, pod: `${p.pod.namespace}/${p.pod.name}` });
+    }
+    return out;
+  }
+
+  /** Opens echo servers where a TCP/UDP request to ip:port can land: the Pod with that IP, or a Service's Endpoints. */
+  private async ensureListeners(protocol: string, ip: string, port: number): Promise<void> {
+    if (protocol === 'ICMP') return;
+    const targets: Array<{ ip: string; port: number }> = [{ ip, port }];
+    for (const n of this.nodes.values()) {
+      for (const s of n.services.values()) {
+        if (s.protocol === protocol && s.clusterIP === ip && s.port === port) for (const e of s.endpoints) targets.push({ ip: e.ip, port: e.port });
+      }
+    }
+    for (const t of targets) {
+      for (const n of this.nodes.values()) {
+        for (const p of n.host.pluggedPods()) {
+          if (p.pod.ips.includes(t.ip)) await this.helper(p.netns).call({ op: 'listen', proto: protocol, port: t.port });
+        }
+      }
+    }
+  }
+
+  private async accounting(): Promise<Array<{ who: { netns: string; node: string; pod?: string }; entries: AcctEntry[] }>> {
+    return Promise.all(this.receivers().map(async (who) => ({ who, entries: await readAccounting(who.netns).catch(() => []) })));
+  }
+
+  async send(req: SendRequest): Promise<PacketResult> {
+    const src = this.source(req.from);
+    const srcPort = req.srcPort ?? this.allocatePort();
+    const spoofed = req.srcIP !== undefined || req.srcMAC !== undefined || (req.tcpFlags !== undefined && req.tcpFlags.toUpperCase() !== 'S') || req.ttl !== undefined;
+    const port = req.to.port ?? 0;
+    if (spoofed) {
+      // A socket cannot spoof: craft the frame and inject it at the sender's OF port (Traceflow does the same).
+      const frame = buildFrame({
+        srcMac: req.srcMAC ?? src.mac, dstMac: await this.nextHopMac(src, req.to.ip),
+        srcIp: req.srcIP ?? src.ip, dstIp: req.to.ip, protocol: req.protocol, srcPort, dstPort: port,
+        ttl: req.ttl ?? 64, tcpFlags: req.tcpFlags ?? 'S', payloadLength: req.payloadLength ?? 0,
+      });
+      await src.node.ovs.ofctlPlain('packet-out', 'br-int', [`in_port=${src.ofPort},packet=${frame},actions=resubmit(,0)`]);
+      await sleep(150);
+    } else {
+      await this.helper(src.netns).call({
+        op: 'connect', proto: req.protocol, ip: req.to.ip, port, srcPort, exchanges: 1, payload: req.payloadLength ?? 16,
+        timeoutMs: 400, synOnly: true, oneWay: true, close: true,
+      });
+      await sleep(50);
+    }
+    const acct = await this.accounting();
+    const ip = req.srcIP ?? src.ip;
+    const hit = findRequest(acct, req.protocol, srcPort, ip, req.to.ip, src.netns);
+    const r: PacketResult = { delivered: hit !== undefined, srcPort, trace: [] };
+    if (hit) {
+      r.deliveredTo = { node: hit.who.node, ...(hit.who.pod ? { pod: hit.who.pod } : { host: true }) };
+      r.received = { srcIP: hit.e.src, dstIP: hit.e.dst, srcPort: hit.e.sport, dstPort: hit.e.dport, ttl: hit.e.ttl };
+    } else {
+      r.dropped = await this.explain(src, { ...req, srcPort });
+    }
+    return r;
+  }
+
+  async connect(req: ConnectRequest): Promise<ConnectionResult> {
+    const src = this.source(req.from);
+    const srcPort = req.srcPort ?? this.allocatePort();
+    const port = req.to.port ?? 0;
+    const payload = req.payloadLength ?? 100;
+    await this.ensureListeners(req.protocol, req.to.ip, port);
+    const reply = await this.helper(src.netns).call({
+      op: 'connect', proto: req.protocol, ip: req.to.ip, port, srcPort, exchanges: req.exchanges ?? 1,
+      payload, close: req.close ?? false, timeoutMs: 1500,
+    });
+    // Let delayed ACKs (40 ms in Linux) go out before counting.
+    if (req.protocol === 'TCP') await sleep(120);
+    const acct = await this.accounting();
+    const mine = acct.find((a) => a.who.netns === src.netns)?.entries ?? [];
+    const sentReq = mine.filter((e) => e.dir === 'tx' && e.proto === req.protocol && e.sport === srcPort);
+    const gotReply = mine.filter((e) => e.dir === 'rx' && e.proto === req.protocol && (req.protocol === 'ICMP' ? e.sport === srcPort && e.src !== src.ip : e.dport === srcPort));
+    const hit = findRequest(acct, req.protocol, srcPort, src.ip, req.to.ip, src.netns);
+    const server = hit ? acct.find((a) => a.who.netns === hit.who.netns)?.entries ?? [] : [];
+    const serverRx = server.filter((e) => e.dir === 'rx' && e.proto === req.protocol && e.sport === srcPort && (req.protocol !== 'ICMP' || e.dst !== src.ip));
+    const serverTx = server.filter((e) => e.dir === 'tx' && e.proto === req.protocol && (req.protocol === 'ICMP' ? e.sport === srcPort : e.dport === srcPort));
+    const sum = (es: AcctEntry[], k: 'packets' | 'bytes') => es.reduce((n, e) => n + e[k], 0);
+    const res: ConnectionResult = {
+      established: reply.established === true,
+      srcPort,
+      // Aggregated from the accounting of the sender's and receiver's namespaces (not per packet).
+      delivered: { request: sum(serverRx, 'packets'), reply: sum(gotReply, 'packets') },
+      sent: { request: sum(sentReq, 'packets'), reply: sum(serverTx, 'packets') },
+      bytes: { request: sum(sentReq, 'bytes'), reply: sum(serverTx, 'bytes') },
+      packets: [],
+    };
+    const first: PacketResult = { delivered: hit !== undefined, srcPort, trace: [] };
+    if (hit) {
+      first.deliveredTo = { node: hit.who.node, ...(hit.who.pod ? { pod: hit.who.pod } : { host: true }) };
+      first.received = { srcIP: hit.e.src, dstIP: hit.e.dst, srcPort: hit.e.sport, dstPort: hit.e.dport, ttl: hit.e.ttl };
+    } else {
+      first.dropped = await this.explain(src, { from: req.from, to: req.to, protocol: req.protocol, srcPort });
+      res.failure = first;
+    }
+    res.packets.push(first);
+    const r0 = gotReply[0];
+    if (hit) {
+      const back: PacketResult = { delivered: r0 !== undefined, srcPort, trace: [] };
+      if (r0) {
+        back.deliveredTo = { node: src.node.nodeName, ...('pod' in src.label ? { pod: src.label.pod } : { host: true }) };
+        back.received = { srcIP: r0.src, dstIP: r0.dst, srcPort: r0.sport, dstPort: r0.dport, ttl: r0.ttl };
+      } else {
+        back.dropped = { node: hit.who.node, reason: 'the reply did not reach the sender' };
+        res.failure ??= back;
+      }
+      res.packets.push(back);
+    }
+    return res;
+  }
+
+  /** The MAC a Pod or host would address: the peer Pod on the same subnet (OVS answers ARP), else the gateway. */
+  private async nextHopMac(src: Source, dst: string): Promise<string> {
+    for (const p of src.node.host.pluggedPods()) if (p.pod.ips.includes(dst)) return p.pod.mac;
+    return src.node.config.gatewayMAC;
+  }
+
+  /** Traces the packet through OVS on the sender's Node (and through the tunnel on the peer) to say where it died. */
+  private async explain(src: Source, req: SendRequest & { srcPort: number }): Promise<DropInfo> {
+    const proto = req.protocol === 'TCP' ? 'tcp' : req.protocol === 'UDP' ? 'udp' : 'icmp';
+    const l4 = req.protocol === 'ICMP' ? 'icmp_type=8,icmp_code=0' : `tp_src=${req.srcPort},tp_dst=${req.to.port ?? 0}${req.protocol === 'TCP' ? ',tcp_flags=syn' : ''}`;
+    const dstMac = await this.nextHopMac(src, req.to.ip);
+    let node = src.node;
+    let flow = `in_port=${src.ofPort},${proto},dl_src=${req.srcMAC ?? src.mac},dl_dst=${dstMac},nw_src=${req.srcIP ?? src.ip},nw_dst=${req.to.ip},nw_ttl=${req.ttl ?? 64},${l4}`;
+    for (let hop = 0; hop < 3; hop++) {
+      const t = parseTrace((await node.ovs.appctl(['ofproto/trace', 'br-int', flow])).stdout);
+      const tunDst = /set_field:([0-9.]+)->tun_dst/.exec(t.raw)?.[1];
+      if (t.outputs.includes(TUNNEL_OFPORT) && tunDst) {
+        const peer = [...this.nodes.values()].find((n) => n.config.nodeIP === tunDst);
+        if (!peer) return { node: node.nodeName, reason: `tunnelled to ${tunDst}, which is not a Node` };
+        flow = `in_port=${TUNNEL_OFPORT},tun_id=0,tun_src=${node.config.nodeIP},tun_dst=${tunDst},${proto},dl_src=${node.config.gatewayMAC},dl_dst=${GLOBAL_VIRTUAL_MAC},nw_src=${req.srcIP ?? src.ip},nw_dst=${req.to.ip},nw_ttl=63,${l4}`;
+        node = peer;
+        continue;
+      }
+      if (t.dropped) {
+        return { node: node.nodeName, ...(t.lastTable !== undefined ? { table: t.lastTable, tableName: tableName(t.lastTable) } : {}), reason: `ofproto/trace: ${describeDrop(t)}` };
+      }
+      return { node: node.nodeName, reason: `OVS forwarded it (${t.datapathActions}) but no receiver saw it` };
+    }
+    return { node: node.nodeName, reason: 'trace did not end' };
+  }
+}
+
+function findRequest(
+  acct: Array<{ who: { netns: string; node: string; pod?: string }; entries: AcctEntry[] }>,
+  protocol: string, srcPort: number, srcIp: string, dstIp: string, senderNetns: string,
+): { who: { netns: string; node: string; pod?: string }; e: AcctEntry } | undefined {
+  for (const a of acct) {
+    for (const e of a.entries) {
+      if (e.dir !== 'rx' || e.proto !== protocol || e.sport !== srcPort) continue;
+      if (protocol === 'ICMP') {
+        // Echo requests and replies share the id: the request is the one addressed to dstIp from someone else.
+        if (e.dst !== dstIp || a.who.netns === senderNetns) continue;
+      } else if (a.who.netns === senderNetns && e.src === dstIp) continue;
+      void srcIp;
+      return { who: a.who, e };
+    }
+  }
+  return undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

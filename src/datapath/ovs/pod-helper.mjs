@@ -1,0 +1,110 @@
+// A tiny traffic agent that runs inside one Pod (or Node) network namespace: `ip netns exec NS node pod-helper.mjs`.
+// Plain JavaScript so it starts fast without a TypeScript loader. It opens real sockets: TCP/UDP echo servers on
+// request, TCP connections and UDP exchanges from a chosen source port, and ICMP echo through iputils ping.
+// Protocol: one JSON object per line on stdin ({id, op, ...}); one JSON reply per line on stdout ({id, ...}).
+import net from 'node:net';
+import dgram from 'node:dgram';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const servers = new Map();
+const kept = [];
+
+function listen(proto, port) {
+  const key = `${proto}/${port}`;
+  if (servers.has(key)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    if (proto === 'TCP') {
+      const s = net.createServer((c) => { c.on('data', (d) => c.write(d)); c.on('error', () => {}); });
+      s.on('error', reject);
+      s.listen({ port, host: '0.0.0.0' }, () => { servers.set(key, s); resolve(); });
+    } else {
+      const s = dgram.createSocket('udp4');
+      s.on('message', (m, r) => s.send(m, r.port, r.address));
+      s.on('error', reject);
+      s.bind(port, '0.0.0.0', () => { servers.set(key, s); resolve(); });
+    }
+  });
+}
+
+function tcpConnect(r) {
+  return new Promise((resolve) => {
+    const res = { established: false, exchanges: 0 };
+    const sock = net.connect({ host: r.ip, port: r.port, localPort: r.srcPort, localAddress: r.srcIP });
+    const timer = setTimeout(() => { res.error = 'timeout'; sock.resetAndDestroy(); resolve(res); }, r.timeoutMs);
+    sock.on('error', (e) => { clearTimeout(timer); res.error = e.code ?? e.message; resolve(res); });
+    sock.on('connect', async () => {
+      res.established = true;
+      if (r.synOnly) { clearTimeout(timer); sock.resetAndDestroy(); resolve(res); return; }
+      let buf = 0;
+      let want = 0;
+      let wake = () => {};
+      sock.on('data', (d) => { buf += d.length; if (buf >= want) wake(); });
+      for (let i = 0; i < r.exchanges; i++) {
+        want += r.payload;
+        const got = new Promise((w) => { wake = w; });
+        sock.write(Buffer.alloc(r.payload, 0x61));
+        if (buf < want) await got;
+        res.exchanges++;
+      }
+      clearTimeout(timer);
+      if (r.close) sock.end(); else kept.push(sock);
+      resolve(res);
+    });
+  });
+}
+
+function udpExchange(r) {
+  return new Promise((resolve) => {
+    const res = { established: false, exchanges: 0, replies: 0 };
+    const s = dgram.createSocket('udp4');
+    let timer;
+    let next = () => {};
+    s.on('message', () => { res.replies++; next(); });
+    s.on('error', (e) => { res.error = e.code ?? e.message; resolve(res); });
+    s.bind(r.srcPort, async () => {
+      for (let i = 0; i < r.exchanges; i++) {
+        const got = new Promise((w) => { next = () => w(true); timer = setTimeout(() => w(false), r.timeoutMs); });
+        s.send(Buffer.alloc(r.payload, 0x61), r.port, r.ip);
+        const ok = await got;
+        clearTimeout(timer);
+        if (!ok) break;
+        res.exchanges++;
+        if (r.oneWay) break;
+      }
+      res.established = res.replies > 0;
+      s.close();
+      resolve(res);
+    });
+  });
+}
+
+function ping(r) {
+  return new Promise((resolve) => {
+    const args = ['-n', '-c', String(r.exchanges), '-i', '0.2', '-W', String(Math.max(1, Math.ceil(r.timeoutMs / 1000))), '-e', String(r.srcPort), '-s', String(r.payload), r.ip];
+    const p = spawn('ping', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('close', () => {
+      const m = /(\d+) received/.exec(out);
+      const replies = m ? Number(m[1]) : 0;
+      resolve({ established: replies > 0, exchanges: replies, replies });
+    });
+  });
+}
+
+const rl = createInterface({ input: process.stdin });
+rl.on('line', async (line) => {
+  let msg;
+  try { msg = JSON.parse(line); } catch { return; }
+  let reply;
+  try {
+    if (msg.op === 'listen') { await listen(msg.proto, msg.port); reply = { ok: true }; }
+    else if (msg.op === 'connect') {
+      reply = msg.proto === 'TCP' ? await tcpConnect(msg) : msg.proto === 'UDP' ? await udpExchange(msg) : await ping(msg);
+    } else reply = { error: `unknown op ${msg.op}` };
+  } catch (e) { reply = { error: String(e?.message ?? e) }; }
+  process.stdout.write(`${JSON.stringify({ id: msg.id, ...reply })}\n`);
+});
+rl.on('close', () => process.exit(0));
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`);

@@ -99,8 +99,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     s.on('close', () => sockets.delete(s));
   });
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+    // Malformed HTTP (not just a bad body): answer with a Status and close the connection.
+    if (!socket.writable) return void socket.destroy();
+    const body = JSON.stringify(status('BadRequest', 400, 'the request could not be parsed as HTTP/1.1'));
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 
   function send(res: ServerResponse, code: number, body: unknown, contentType = jsonType): void {
@@ -135,8 +137,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const parts = url.pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+    const raw = req.url ?? '/';
+    const url = new URL(raw.startsWith('/') ? `http://localhost${raw}` : raw, 'http://localhost');
+    let parts: string[];
+    try {
+      parts = url.pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+    } catch {
+      throw ApiError.of('BadRequest', 'the request path is not valid percent-encoded UTF-8');
+    }
     const q = url.searchParams;
     const method = req.method ?? 'GET';
     const accept = req.headers.accept;

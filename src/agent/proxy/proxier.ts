@@ -9,7 +9,7 @@
 import type { Endpoints, Service } from '../../apis/core.js';
 import type { EndpointSlice } from '../../apis/discovery.js';
 import type { Datapath, DesiredStateChange, ServiceFrontend } from '../../datapath/types.js';
-import { describeError } from '../../util/errors.js';
+import { describeError, isAntreaError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { silentLogger } from '../../util/log.js';
 import { ChangeTracker, sameMap, type Change } from './changetracker.js';
@@ -51,7 +51,13 @@ export interface InstalledFrontend {
   protocol: string;
   endpoints: number;
   sessionAffinityTimeout?: number;
+  /** Frontend fields the datapath refused as not supported yet, so the port is programmed without them. */
+  unsupported?: string[];
 }
+
+/** Optional frontend features a datapath may not compile yet; without them the Service still balances. */
+const OPTIONAL_FIELDS = ['sessionAffinityTimeout', 'nodePort', 'externalTrafficPolicyLocal'] as const;
+type OptionalField = (typeof OPTIONAL_FIELDS)[number];
 
 const sameEndpoints = (a: readonly EndpointInfo[] | undefined, b: readonly EndpointInfo[] | undefined): boolean => {
   if (a === b) return true;
@@ -76,6 +82,8 @@ export class Proxier {
   private readonly installed = new Map<ServicePortKey, { fingerprint: string; summary: InstalledFrontend }>();
   /** Keys whose last programming failed; retried by the next sync. */
   private readonly retry = new Set<ServicePortKey>();
+  /** Optional fields this datapath refused once (ERR_DATAPATH_UNSUPPORTED): left out of every frontend since. */
+  private readonly unsupported = new Set<OptionalField>();
   private servicesSynced = false;
   private endpointsSynced = false;
   private syncedOnce = false;
@@ -187,8 +195,9 @@ export class Proxier {
       const frontend = this.frontend(svc, this.endpointsMap.get(key) ?? []);
       const fingerprint = JSON.stringify(frontend);
       if (this.installed.get(key)?.fingerprint === fingerprint) continue;
-      changes.push({ kind: 'service', op: 'upsert', service: frontend });
-      next.set(key, { fingerprint, summary: summaryOf(key, frontend) });
+      const { programmed, dropped } = this.strip(frontend);
+      changes.push({ kind: 'service', op: 'upsert', service: programmed });
+      next.set(key, { fingerprint, summary: summaryOf(key, frontend, dropped) });
     }
     if (changes.length > 0) await this.program(changes, next);
     this.stats.syncs++;
@@ -226,9 +235,25 @@ export class Proxier {
     } catch (err) {
       this.log.warn('programming Services as one batch failed, retrying one by one', { changes: changes.length, error: describeError(err) });
     }
-    for (const ch of changes) {
+    for (let ch of changes) {
       try {
-        await this.opts.datapath.apply([ch]);
+        for (;;) {
+          try {
+            await this.opts.datapath.apply([ch]);
+            break;
+          } catch (err) {
+            // A refused optional feature is learnt once; the port is programmed without it rather than not at all.
+            const field = unsupportedField(err);
+            if (!field || ch.kind !== 'service' || ch.op !== 'upsert' || this.unsupported.has(field)) throw err;
+            this.unsupported.add(field);
+            this.log.warn('the datapath does not support a Service feature yet: Service ports that use it are programmed without it', { feature: field, error: describeError(err) });
+            const { programmed, dropped } = this.strip(ch.service);
+            const key = keyOf(ch.service);
+            const v = next.get(key);
+            if (v) v.summary = { ...v.summary, unsupported: dropped };
+            ch = { ...ch, service: programmed };
+          }
+        }
         record(ch);
       } catch (err) {
         const key = ch.kind === 'service' ? (ch.op === 'remove' ? ch.key : keyOf(ch.service)) : '';
@@ -236,6 +261,15 @@ export class Proxier {
         this.log.warnOnce(`proxy-apply:${key}:${describeError(err)}`, 'could not program a Service port', { servicePort: key, error: describeError(err) });
       }
     }
+  }
+
+  /** The frontend without the optional fields this datapath refused. */
+  private strip(f: ServiceFrontend): { programmed: ServiceFrontend; dropped?: string[] } {
+    const dropped = OPTIONAL_FIELDS.filter((k) => this.unsupported.has(k) && f[k] !== undefined && f[k] !== false);
+    if (dropped.length === 0) return { programmed: f };
+    const programmed = { ...f };
+    for (const k of dropped) delete programmed[k];
+    return { programmed, dropped };
   }
 
   private frontend(svc: ServicePortInfo, endpoints: readonly EndpointInfo[]): ServiceFrontend {
@@ -259,7 +293,13 @@ function keyOf(f: ServiceFrontend): ServicePortKey {
   return `${f.namespace}/${f.name}:${f.portName}/${f.protocol}`;
 }
 
-function summaryOf(key: ServicePortKey, f: ServiceFrontend): InstalledFrontend {
+function unsupportedField(err: unknown): OptionalField | undefined {
+  if (!isAntreaError(err, 'ERR_DATAPATH_UNSUPPORTED')) return undefined;
+  const field = err.details.field;
+  return OPTIONAL_FIELDS.find((f) => f === field);
+}
+
+function summaryOf(key: ServicePortKey, f: ServiceFrontend, unsupported?: string[]): InstalledFrontend {
   return {
     key,
     clusterIP: f.clusterIP,
@@ -267,6 +307,7 @@ function summaryOf(key: ServicePortKey, f: ServiceFrontend): InstalledFrontend {
     protocol: f.protocol,
     endpoints: f.endpoints.length,
     ...(f.sessionAffinityTimeout !== undefined ? { sessionAffinityTimeout: f.sessionAffinityTimeout } : {}),
+    ...(unsupported?.length ? { unsupported } : {}),
   };
 }
 

@@ -118,7 +118,7 @@ test('a Service compiles to worked example (b): ServiceLB flow, select group, En
   // The freed group id is reused.
   const d4 = c.apply([{ kind: 'service', op: 'upsert', service: { ...svc, name: 'web3', clusterIP: '10.96.0.12' } }]);
   assert.equal(d4.addedGroups[0]!.id, 1);
-  assert.throws(() => c.apply([{ kind: 'service', op: 'upsert', service: { ...svc, sessionAffinityTimeout: 10800 } }]), (e: unknown) => isAntreaError(e, 'ERR_DATAPATH_UNSUPPORTED'));
+  assert.throws(() => c.apply([{ kind: 'service', op: 'upsert', service: { ...svc, nodePort: 30080 } }]), (e: unknown) => isAntreaError(e, 'ERR_DATAPATH_UNSUPPORTED'));
 });
 
 test('a K8s NetworkPolicy ingress rule compiles to worked example (a): clauses, conj_id action, metrics, default drop', () => {
@@ -156,4 +156,17 @@ test('port ranges become value/mask pairs', async () => {
   assert.deepEqual(portRangeMasks(8080, 8080), [{ value: 8080, mask: 0xffff }]);
   assert.deepEqual(portRangeMasks(1000, 1999).reduce((n, r) => n + (0x10000 - r.mask), 0), 1000);
   assert.deepEqual(portRangeMasks(0, 65535), [{ value: 0, mask: 0 }]);
+});
+
+test('ClientIP affinity: the ServiceLB flow marks select+learn, buckets resubmit to ServiceLB, a p190 flow learns into SessionAffinity', () => {
+  const c = new PipelineCompiler();
+  c.setNodeConfig(nodeConfig(1));
+  const svc = { namespace: 'default', name: 'sticky', portName: 'http', protocol: 'TCP' as const, clusterIP: '10.96.0.10', port: 80, sessionAffinityTimeout: 300,
+    endpoints: [{ ip: '10.10.1.5', port: 8080, isLocal: false }] };
+  const d = c.apply([{ kind: 'service', op: 'upsert', service: svc }]);
+  const strip = (s: string) => s.replace(/cookie=0x[0-9a-f]+,/, '');
+  const lb = d.added.filter((f) => f.table === 41).map(renderFlow).map(strip).sort();
+  assert.equal(lb[0], 'table=41,priority=190,tcp,reg4=0x30000/0x70000,nw_dst=10.96.0.10,tp_dst=80 actions=learn(table=40,hard_timeout=300,priority=200,delete_learned,cookie=' + '0x' + c.cookieOf('service/default/sticky:http/TCP')!.toString(16) + ',eth_type=0x800,nw_proto=6,NXM_OF_TCP_DST[],NXM_OF_IP_DST[],NXM_OF_IP_SRC[],load:NXM_NX_REG3[]->NXM_NX_REG3[],load:NXM_NX_REG4[0..15]->NXM_NX_REG4[0..15],load:0x2->NXM_NX_REG4[16..18],load:0x1->NXM_NX_REG0[19]),set_field:0x20000/0x70000->reg4,goto_table:42');
+  assert.equal(lb[1], 'table=41,priority=200,tcp,reg4=0x10000/0x70000,nw_dst=10.96.0.10,tp_dst=80 actions=set_field:0x30000/0x70000->reg4,set_field:0x80000/0x80000->reg0,set_field:0x1->reg7,group:1');
+  assert.match(renderGroup(d.addedGroups[0]!), /resubmit\(,41\)$/);
 });

@@ -475,7 +475,9 @@ function validateService(svc: ServiceFrontend): void {
   }
   const unsupported = (field: string, what: string) =>
     new AntreaError('ERR_DATAPATH_UNSUPPORTED', `Service ${key}: ${what} is not compiled yet`, { field, object: key });
-  if (svc.sessionAffinityTimeout !== undefined) throw unsupported('sessionAffinityTimeout', 'ClientIP session affinity');
+  if (svc.sessionAffinityTimeout !== undefined && (!Number.isInteger(svc.sessionAffinityTimeout) || svc.sessionAffinityTimeout < 1 || svc.sessionAffinityTimeout > 86400)) {
+    throw bad('sessionAffinityTimeout', `sessionAffinityTimeout ${svc.sessionAffinityTimeout} is not 1..86400 seconds`);
+  }
   if (svc.nodePort !== undefined) throw unsupported('nodePort', 'NodePort (needs proxyAll)');
   if (svc.externalTrafficPolicyLocal) throw unsupported('externalTrafficPolicyLocal', 'externalTrafficPolicy=Local');
 }

@@ -40,6 +40,24 @@ export interface CtAction {
   readonly exec: readonly SetFieldAction[];
 }
 
+/**
+ * `learn(...)`: installs a flow into `table` built from the current packet (AntreaProxy session affinity).
+ * The learned flow matches the constants plus the copied fields' current values, and loads registers.
+ */
+export interface LearnAction {
+  readonly type: 'learn';
+  readonly table: number;
+  readonly priority: number;
+  readonly hardTimeout: number;
+  readonly cookie: bigint;
+  readonly deleteLearned: boolean;
+  readonly matchConst: readonly { readonly field: FieldName; readonly value: number }[];
+  /** Fields whose current value the learned flow matches; `nxm` is the name learn() uses (NXM_OF_TCP_DST, ...). */
+  readonly matchCopy: readonly { readonly field: FieldName; readonly nxm: string }[];
+  /** Loads in the learned flow, from a register range of the packet or a constant. */
+  readonly loads: readonly { readonly dst: RegField; readonly src?: RegField; readonly value?: number }[];
+}
+
 export type Action =
   | { readonly type: 'goto_table'; readonly table: number }
   | { readonly type: 'resubmit'; readonly table: number }
@@ -53,7 +71,8 @@ export type Action =
   | { readonly type: 'normal' }
   | { readonly type: 'conjunction'; readonly id: number; readonly clause: number; readonly nClauses: number }
   | { readonly type: 'controller'; readonly reason: number }
-  | { readonly type: 'dec_ttl' };
+  | { readonly type: 'dec_ttl' }
+  | LearnAction;
 
 export interface Flow {
   readonly table: number;
@@ -252,6 +271,7 @@ export const act = {
   conjunction: (id: number, clause: number, nClauses: number): Action => ({ type: 'conjunction', id, clause, nClauses }),
   controller: (reason: number): Action => ({ type: 'controller', reason }),
   decTtl: (): Action => ({ type: 'dec_ttl' }),
+  learn: (spec: Omit<LearnAction, 'type'>): LearnAction => ({ type: 'learn', ...spec }),
 };
 
 export function flow(

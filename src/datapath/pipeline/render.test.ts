@@ -68,6 +68,7 @@ test('every compiled flow parses with ovs-ofctl and normalises to our own render
       { kind: 'pod', op: 'upsert', pod: podOn(n1, 0) },
       { kind: 'peerNode', op: 'upsert', peer: peerOf(nodeConfig(2, mode)) },
       { kind: 'service', op: 'upsert', service: { namespace: 'd', name: 's', portName: 'p', protocol: 'UDP', clusterIP: '10.96.0.10', port: 53, endpoints: [{ ip: '10.10.0.2', port: 5353, isLocal: true }] } },
+      { kind: 'service', op: 'upsert', service: { namespace: 'd', name: 'sticky', portName: 'p', protocol: 'UDP', clusterIP: '10.96.0.11', port: 53, sessionAffinityTimeout: 60, endpoints: [{ ip: '10.10.0.2', port: 5353, isLocal: true }] } },
       { kind: 'policyRule', op: 'upsert', rule: { ruleID: 'r1', conjID: 5, direction: 'In', action: 'Allow', kind: 'K8sNetworkPolicy', from: { ipBlocks: ['10.10.1.0/24'] }, to: { ofPorts: [3] }, services: [{ protocol: 'TCP', port: 8000, endPort: 8100 }], policyRef: 'p' } },
       { kind: 'policyRule', op: 'upsert', rule: { ruleID: 'r2', conjID: 6, direction: 'Out', action: 'Reject', kind: 'AntreaNative', priority: 14000, from: { ipBlocks: ['10.10.0.2'] }, to: { ipBlocks: ['8.8.0.0/16'], serviceGroupIDs: [1] }, policyRef: 'p' } },
     ]);

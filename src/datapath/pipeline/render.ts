@@ -3,7 +3,7 @@
  * `ovs-ofctl parse-flow` normalises to, so a rendered flow reads like `ovs-ofctl dump-flows` output and parses back
  * to itself.
  */
-import { CT_FLAG_ORDER, CtState, fieldDef, fullMask, type FieldName } from './fields.js';
+import { CT_FLAG_ORDER, CtState, fieldDef, fullMask, type FieldName, type RegField } from './fields.js';
 import type { Action, FieldMatch, Flow, Group, Match, NatSpec, SetFieldAction } from './flow.js';
 import { ETH_TYPE_ARP, ETH_TYPE_IP, IPPROTO_ICMP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from './flow.js';
 import { formatIpv4, formatMac, maskPrefix } from '../net/addr.js';
@@ -149,6 +149,23 @@ export function renderAction(a: Action): string {
       return a.reason === 0 ? 'controller(reason=no_match)' : 'CONTROLLER:65535';
     case 'dec_ttl':
       return 'dec_ttl';
+    case 'learn': {
+      const reg = (r: RegField) => {
+        const nxm = fieldDef(r.reg).nxm;
+        return r.lo === 0 && r.hi === 31 ? `${nxm}[]` : r.lo === r.hi ? `${nxm}[${r.lo}]` : `${nxm}[${r.lo}..${r.hi}]`;
+      };
+      const parts = [
+        `table=${a.table}`,
+        `hard_timeout=${a.hardTimeout}`,
+        `priority=${a.priority}`,
+        ...(a.deleteLearned ? ['delete_learned'] : []),
+        `cookie=${hex(a.cookie)}`,
+        ...a.matchConst.map((m) => `${m.field}=${m.field === 'eth_type' ? hex(BigInt(m.value)) : m.value}`),
+        ...a.matchCopy.map((m) => `${m.nxm}[]`),
+        ...a.loads.map((l) => `load:${l.src ? reg(l.src) : hex(BigInt(l.value ?? 0))}->${reg(l.dst)}`),
+      ];
+      return `learn(${parts.join(',')})`;
+    }
   }
 }
 

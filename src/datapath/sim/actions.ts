@@ -2,7 +2,7 @@
  * Actions compiled for the interpreter: set_field and move become slot writes with precomputed values and masks,
  * so executing a flow allocates nothing and does no bigint arithmetic.
  */
-import type { Action, CtAction } from '../pipeline/flow.js';
+import type { Action, CtAction, LearnAction } from '../pipeline/flow.js';
 import { fieldDef, fullMask } from '../pipeline/fields.js';
 import { slotParts, toSlots, S } from './key.js';
 
@@ -19,7 +19,8 @@ export type ExecAction =
   | { t: 'normal' }
   | { t: 'nop' }
   | { t: 'controller'; reason: number }
-  | { t: 'dec_ttl' };
+  | { t: 'dec_ttl' }
+  | { t: 'learn'; a: LearnAction };
 
 export function compileActions(actions: readonly Action[]): ExecAction[] {
   return actions.map((a): ExecAction => {
@@ -61,6 +62,8 @@ export function compileActions(actions: readonly Action[]): ExecAction[] {
         return { t: 'controller', reason: a.reason };
       case 'dec_ttl':
         return { t: 'dec_ttl' };
+      case 'learn':
+        return { t: 'learn', a };
     }
   });
 }

@@ -8,15 +8,16 @@
  * result (as OVS does for a packet already tracked in the zone), commit it and apply NAT.
  */
 import { StableMap } from '../stable-map.js';
-import type { CtAction, Flow, Group } from '../pipeline/flow.js';
+import type { CtAction, Flow, Group, LearnAction } from '../pipeline/flow.js';
+import { act, match } from '../pipeline/flow.js';
 import { compileActions, type ExecAction } from './actions.js';
 import { ETH_TYPE_ARP, ETH_TYPE_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../pipeline/flow.js';
 import { renderActions, renderFlow, renderCtState, flowIdentity } from '../pipeline/render.js';
-import { CtState, fullMask } from '../pipeline/fields.js';
+import { CtState, fullMask, type RegField } from '../pipeline/fields.js';
 import { tableName } from '../pipeline/tables.js';
 import type { FlowDiff } from '../types.js';
 import { FlowTable, compileFlow, type SimFlow } from './classifier.js';
-import { S, KEY_SLOTS, toSlots } from './key.js';
+import { S, KEY_SLOTS, slotParts, toSlots } from './key.js';
 import { loadKey, storeKey, frameLength, ipLength, TCP_ACK, TCP_RST, TCP_SYN, type Packet } from './packet.js';
 import { Conntrack, type Connection, type Tuple } from './conntrack.js';
 import type { Clock } from './clock.js';
@@ -103,9 +104,12 @@ export class SimBridge {
   private packetIns: { reason: number; table: number }[] = [];
   private currentTable = 0;
 
+  /** Learned flows by the cookie of their learn() action (for delete_learned). */
+  private readonly learned = new Map<bigint, Set<string>>();
+
   constructor(
     readonly nodeName: string,
-    clock: Clock,
+    private readonly clock: Clock,
   ) {
     this.conntrack = new Conntrack(clock);
   }
@@ -173,6 +177,44 @@ export class SimBridge {
     if (!old) return;
     this.tables.get(f.table)?.remove(old);
     this.flows.delete(id);
+    // delete_learned: flows this flow's learn() installed go with it.
+    for (const a of f.actions) {
+      if (a.type !== 'learn' || !a.deleteLearned) continue;
+      const ids = this.learned.get(a.cookie);
+      if (!ids) continue;
+      this.learned.delete(a.cookie);
+      for (const lid of ids) {
+        const lf = this.flows.get(lid);
+        if (lf) this.removeFlow(lf.flow);
+      }
+    }
+  }
+
+  /** Runs learn(): builds a flow from the packet's current fields and installs (or refreshes) it. */
+  private learn(a: LearnAction): void {
+    const key = this.key;
+    const m = match();
+    for (const c of a.matchConst) m.field(c.field, c.value);
+    for (const c of a.matchCopy) {
+      const [part] = slotParts(c.field);
+      m.field(c.field, key[(part as { slot: number }).slot] as number);
+    }
+    const regValue = (r: RegField) => {
+      const v = key[S.REG0 + Number(r.reg.slice(3))] as number;
+      const width = r.hi - r.lo + 1;
+      return width >= 32 ? v : (v >>> r.lo) & ((1 << width) - 1);
+    };
+    const actions = a.loads.map((l) => act.loadRegField(l.dst, l.src ? regValue(l.src) : (l.value ?? 0)));
+    const f: Flow = { table: a.table, priority: a.priority, cookie: a.cookie, match: m.build(), actions, hardTimeout: a.hardTimeout };
+    const id = flowIdentity(f);
+    const prev = this.flows.get(id);
+    if (prev) this.removeFlow(prev.flow);
+    this.addFlow(f);
+    const sf = this.flows.get(id) as SimFlow;
+    sf.expiresAt = this.clock.now() + a.hardTimeout * 1000;
+    let ids = this.learned.get(a.cookie);
+    if (!ids) this.learned.set(a.cookie, (ids = new Set()));
+    ids.add(id);
   }
 
   get flowCount(): number {
@@ -262,7 +304,12 @@ export class SimBridge {
     }
     this.currentTable = tableId;
     const table = this.tables.get(tableId);
-    const f = table?.lookup(this.key);
+    let f = table?.lookup(this.key);
+    while (f?.expiresAt !== undefined && f.expiresAt <= this.clock.now()) {
+      // hard_timeout passed: OVS would have removed it already.
+      this.removeFlow(f.flow);
+      f = table?.lookup(this.key);
+    }
     if (!f) {
       this.trace?.push({ kind: 'miss', node: this.nodeName, table: tableId, tableName: tableName(tableId), depth });
       this.setDrop(tableId, undefined, `no flow matched in table ${tableId} (${tableName(tableId)}): table-miss drop`);
@@ -339,6 +386,9 @@ export class SimBridge {
           break;
         case 'controller':
           this.packetIns.push({ reason: a.reason, table: tableId });
+          break;
+        case 'learn':
+          this.learn(a.a);
           break;
         case 'dec_ttl': {
           const ttl = key[S.NW_TTL] as number;

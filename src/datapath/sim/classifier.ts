@@ -37,6 +37,8 @@ export interface SimFlow {
   readonly conj?: readonly { id: number; clause: number; n: number }[];
   /** The actions, compiled for the interpreter. */
   readonly exec: readonly ExecAction[];
+  /** Clock time (ms) after which a learned flow is gone (hard_timeout). */
+  expiresAt?: number;
   packets: number;
   bytes: number;
 }

@@ -144,6 +144,29 @@ describe('simulator: Services', () => {
     assert.equal(e!.mark & 0x4, 0x4);
   });
 
+  it('ClientIP affinity: every connection of a client sticks to one Endpoint until the learned flow times out', async () => {
+    const { c, clock, n1, n2, a, a2, b, key } = await cluster();
+    const b2 = podOn(nodeConfig(2), 1);
+    await n2.upsertPod(b2);
+    const eps = [a2, b, b2].map((p) => ({ ip: p.ips[0]!, port: 8080, isLocal: false }));
+    await n1.upsertService({ namespace: 'default', name: 'sticky', portName: 'http', protocol: 'TCP', clusterIP: '10.96.0.30', port: 80, sessionAffinityTimeout: 60, endpoints: eps });
+    const pick = async () => (await c.connect({ from: { pod: key(a) }, to: { ip: '10.96.0.30', port: 80 }, protocol: 'TCP' })).packets[0]!.deliveredTo?.pod;
+    const first = await pick();
+    assert.ok(first);
+    for (let i = 0; i < 20; i++) assert.equal(await pick(), first);
+    assert.equal(n1.bridge.groupStats()[0]!.packets, 1, 'only the first connection went through the group');
+    assert.equal(n1.bridge.flowStats().filter((s) => s.flow.table === 40 && s.flow.priority === 200).length, 1, 'one learned flow');
+    clock.advance(61_000);
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      seen.add((await pick()) as string);
+      clock.advance(61_000);
+    }
+    assert.ok(seen.size > 1, 'after the timeout the client is balanced again');
+    await n1.removeService('default/sticky:http/TCP');
+    assert.equal(n1.bridge.flowStats().filter((s) => s.flow.table === 40 && s.flow.priority === 200).length, 0, 'delete_learned');
+  });
+
   it('a Service without Endpoints drops at the group with a reason', async () => {
     const { c, n1, a, key } = await cluster();
     await n1.upsertService({ namespace: 'default', name: 'empty', portName: 'http', protocol: 'UDP', clusterIP: '10.96.0.20', port: 53, endpoints: [] });

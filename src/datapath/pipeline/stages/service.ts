@@ -5,13 +5,16 @@
  * Endpoint (commit + DNAT + ServiceCTMark), and a HairpinSNAT flow per local Endpoint. Endpoint flows are shared
  * between Services that have the same Endpoint (the compiler reference-counts identical flows).
  *
- * Not yet: NodePort (needs proxyAll's ServiceClassifier), session affinity (learn into SessionAffinity),
- * externalTrafficPolicy=Local groups.
+ * ClientIP session affinity: the ServiceLB flow marks "select and learn" (011), buckets resubmit to ServiceLB, where a
+ * p190 flow learns a SessionAffinity flow (hard_timeout = affinity seconds, keyed on client IP, Service IP and port)
+ * and marks "selected". Later connections hit the learned flow in table 40 and skip the group.
+ *
+ * Not yet: NodePort (needs proxyAll's ServiceClassifier), externalTrafficPolicy=Local groups.
  */
 import { Table } from '../tables.js';
 import {
   CT_ZONE, HAIRPIN_VIRTUAL_IP, Priority, EpToSelectRegMark, EpSelectedRegMark, RewriteMACRegMark, HairpinRegMark,
-  ServiceCTMark, ServiceGroupIDField, EndpointIPField, EndpointPortField, EpUnionField,
+  ServiceCTMark, ServiceGroupIDField, EndpointIPField, EndpointPortField, EpUnionField, EpToLearnRegMark, ServiceEPStateField,
 } from '../fields.js';
 import { act, flow, match, type Flow, type Group, type Proto } from '../flow.js';
 import type { ServiceFrontend, L4Protocol } from '../../types.js';
@@ -21,7 +24,11 @@ export function protoOf(p: L4Protocol): Proto {
   return p === 'TCP' ? 'tcp' : p === 'UDP' ? 'udp' : 'sctp';
 }
 
+const dstPortNxm: Record<L4Protocol, string> = { TCP: 'NXM_OF_TCP_DST', UDP: 'NXM_OF_UDP_DST', SCTP: 'OXM_OF_SCTP_DST' };
+const ipProto: Record<L4Protocol, number> = { TCP: 6, UDP: 17, SCTP: 132 };
+
 export function serviceGroup(svc: ServiceFrontend, groupId: number): Group {
+  const affinity = svc.sessionAffinityTimeout !== undefined;
   return {
     id: groupId,
     type: 'select',
@@ -31,7 +38,7 @@ export function serviceGroup(svc: ServiceFrontend, groupId: number): Group {
       actions: [
         act.loadRegField(EndpointIPField, parseIpv4(ep.ip)),
         act.loadRegField(EndpointPortField, ep.port),
-        act.resubmit(Table.EndpointDNAT),
+        act.resubmit(affinity ? Table.ServiceLB : Table.EndpointDNAT),
       ],
     })),
   };
@@ -40,15 +47,39 @@ export function serviceGroup(svc: ServiceFrontend, groupId: number): Group {
 export function serviceFlows(svc: ServiceFrontend, groupId: number, cookie: bigint): Flow[] {
   const proto = protoOf(svc.protocol);
   const flows: Flow[] = [];
+  const affinity = svc.sessionAffinityTimeout;
   for (const vip of [svc.clusterIP, ...(svc.loadBalancerIPs ?? [])]) {
     flows.push(
       flow(Table.ServiceLB, Priority.normal, cookie, match().proto(proto).reg(EpToSelectRegMark).nwDst(vip).tpDst(svc.port), [
-        act.loadReg(EpSelectedRegMark),
+        act.loadReg(affinity === undefined ? EpSelectedRegMark : EpToLearnRegMark),
         act.loadReg(RewriteMACRegMark),
         act.loadRegField(ServiceGroupIDField, groupId),
         act.group(groupId),
       ]),
     );
+    if (affinity !== undefined) {
+      flows.push(
+        flow(Table.ServiceLB, Priority.low, cookie, match().proto(proto).reg(EpToLearnRegMark).nwDst(vip).tpDst(svc.port), [
+          act.learn({
+            table: Table.SessionAffinity,
+            priority: Priority.normal,
+            hardTimeout: affinity,
+            cookie,
+            deleteLearned: true,
+            matchConst: [{ field: 'eth_type', value: 0x0800 }, { field: 'nw_proto', value: ipProto[svc.protocol] }],
+            matchCopy: [{ field: 'tp_dst', nxm: dstPortNxm[svc.protocol] }, { field: 'nw_dst', nxm: 'NXM_OF_IP_DST' }, { field: 'nw_src', nxm: 'NXM_OF_IP_SRC' }],
+            loads: [
+              { dst: EndpointIPField, src: EndpointIPField },
+              { dst: EndpointPortField, src: EndpointPortField },
+              { dst: ServiceEPStateField, value: EpSelectedRegMark.value },
+              { dst: RewriteMACRegMark.field, value: 1 },
+            ],
+          }),
+          act.loadReg(EpSelectedRegMark),
+          act.goto(Table.EndpointDNAT),
+        ]),
+      );
+    }
   }
   const seen = new Set<string>();
   for (const ep of svc.endpoints) {

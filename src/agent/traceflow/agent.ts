@@ -111,7 +111,7 @@ export class TraceflowAgent {
       });
       const req = injectionRequest(spec, `${src.namespace}/${src.pod}`, dst);
       const result = await this.#datapath.inject(req, tag);
-      this.#log.debug('Traceflow packet injected', { traceflow: name, tag, delivered: result.delivered, ...(result.dropped ? { dropped: result.dropped.reason } : {}) });
+      this.#log.debug('Traceflow packet injected', { traceflow: name, tag, to: req.to, proto: req.protocol, delivered: result.delivered, ...(result.dropped ? { dropped: result.dropped.reason } : {}) });
     } catch (err) {
       await this.#fail(tf, `Node: ${this.#ctx.nodeName}, error: ${describeError(err)}`);
     }

@@ -36,6 +36,11 @@ class SimTraceflowHub {
     // The tag belongs in the packet's DSCP bits, matched by per-tag flows on every Node. The simulator's send has no
     // field for it yet, so the packet-ins of this one send are tagged here instead (see the report on issue 4).
     const result = await this.sim.send({ ...req, trace: true });
+    if (!result.delivered && !result.trace.some((s) => s.kind === 'flow' || s.kind === 'miss')) {
+      // The simulated Pod resolves the next hop before sending (Antrea's packet-out sets the MAC itself): a packet
+      // that never reached a bridge has no observation to report, so the request fails with the reason.
+      throw new AntreaError('ERR_TRACEFLOW_INJECT', `the packet did not reach the pipeline: ${result.dropped?.reason ?? 'no reason given'}`);
+    }
     const packetIns = observationsByNode(this.sim, result).map(({ node: n, observations }) => ({ tag, node: n, observations }));
     // Packet-ins reach the agents after the packet-out returns, as they would from a bridge.
     setImmediate(() => {

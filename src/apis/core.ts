@@ -45,10 +45,14 @@ export function validateNamespace(obj: KubeObject): FieldError[] {
   return validateObjectMeta(obj.metadata, { namespaced: false, nameValidator: isDNS1123Label });
 }
 
+// Defaults are applied before validation, so each defaulter touches only what has the right shape.
+
 export function defaultNamespace(obj: Namespace): void {
-  obj.status = { phase: 'Active', ...obj.status };
-  const labels = (obj.metadata.labels ??= {});
-  if (obj.metadata.name) labels['kubernetes.io/metadata.name'] = obj.metadata.name;
+  if (obj.status === undefined || isObject(obj.status)) obj.status = { phase: 'Active', ...obj.status };
+  obj.metadata.labels ??= {};
+  if (isObject(obj.metadata.labels) && typeof obj.metadata.name === 'string' && obj.metadata.name) {
+    obj.metadata.labels['kubernetes.io/metadata.name'] = obj.metadata.name;
+  }
 }
 
 // ---------------------------------------------------------------- Node
@@ -113,7 +117,8 @@ export function validateNode(obj: KubeObject): FieldError[] {
 /** Node spec.podCIDRs defaults from spec.podCIDR and the other way round. */
 export function defaultNode(obj: Node): void {
   const spec = obj.spec;
-  if (!spec) return;
+  if (!isObject(spec)) return;
+  if (spec.podCIDRs !== undefined && !Array.isArray(spec.podCIDRs)) return;
   if (spec.podCIDR && (!spec.podCIDRs || spec.podCIDRs.length === 0)) spec.podCIDRs = [spec.podCIDR];
   else if (!spec.podCIDR && spec.podCIDRs && spec.podCIDRs.length > 0) spec.podCIDR = spec.podCIDRs[0];
 }
@@ -263,8 +268,8 @@ export function defaultPod(obj: Pod): void {
     for (const c of list) if (isObject(c) && Array.isArray(c.ports)) for (const p of c.ports) if (isObject(p)) p.protocol ??= 'TCP';
   }
   if (obj.status === undefined) obj.status = { phase: 'Pending' };
-  else obj.status.phase ??= 'Pending';
-  if (obj.status.podIP && !obj.status.podIPs) obj.status.podIPs = [{ ip: obj.status.podIP }];
+  else if (isObject(obj.status)) obj.status.phase ??= 'Pending';
+  if (isObject(obj.status) && obj.status.podIP && !obj.status.podIPs) obj.status.podIPs = [{ ip: obj.status.podIP }];
 }
 
 /** True when the Pod's Ready condition is True. */
@@ -397,8 +402,10 @@ export function defaultService(obj: Service): void {
   if (spec.type !== 'ExternalName') spec.sessionAffinity ??= 'None';
   if (spec.sessionAffinity === 'ClientIP') {
     spec.sessionAffinityConfig ??= {};
-    spec.sessionAffinityConfig.clientIP ??= {};
-    spec.sessionAffinityConfig.clientIP.timeoutSeconds ??= 10800;
+    if (isObject(spec.sessionAffinityConfig)) {
+      spec.sessionAffinityConfig.clientIP ??= {};
+      if (isObject(spec.sessionAffinityConfig.clientIP)) spec.sessionAffinityConfig.clientIP.timeoutSeconds ??= 10800;
+    }
   }
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ??= 'Cluster';
   if (spec.type !== 'ExternalName') spec.internalTrafficPolicy ??= 'Cluster';
@@ -409,8 +416,8 @@ export function defaultService(obj: Service): void {
       if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
     }
   }
-  if (spec.clusterIP && !spec.clusterIPs) spec.clusterIPs = [spec.clusterIP];
-  if (spec.clusterIPs && spec.clusterIPs.length > 0 && !spec.clusterIP) spec.clusterIP = spec.clusterIPs[0];
+  if (typeof spec.clusterIP === 'string' && spec.clusterIP && !spec.clusterIPs) spec.clusterIPs = [spec.clusterIP];
+  if (Array.isArray(spec.clusterIPs) && spec.clusterIPs.length > 0 && !spec.clusterIP) spec.clusterIP = spec.clusterIPs[0];
 }
 
 // ---------------------------------------------------------------- Endpoints
@@ -473,7 +480,8 @@ export function validateEndpoints(obj: KubeObject): FieldError[] {
 }
 
 export function defaultEndpoints(obj: Endpoints): void {
-  for (const s of obj.subsets ?? []) for (const p of s.ports ?? []) if (isObject(p)) p.protocol ??= 'TCP';
+  if (!Array.isArray(obj.subsets)) return;
+  for (const s of obj.subsets) if (isObject(s) && Array.isArray(s.ports)) for (const p of s.ports) if (isObject(p)) p.protocol ??= 'TCP';
 }
 
 // ---------------------------------------------------------------- ConfigMap

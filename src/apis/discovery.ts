@@ -112,8 +112,9 @@ export function validateEndpointSlice(obj: KubeObject): FieldError[] {
   return errs;
 }
 
+/** Defaults are applied before validation, so they touch only what has the right shape. */
 export function defaultEndpointSlice(obj: EndpointSlice): void {
-  if (!Array.isArray(obj.endpoints)) obj.endpoints = [];
-  for (const p of obj.ports ?? []) if (isObject(p)) p.protocol ??= 'TCP';
-  for (const e of obj.endpoints) if (isObject(e) && e.conditions === undefined) e.conditions = {};
+  if (obj.endpoints === undefined || obj.endpoints === null) obj.endpoints = [];
+  if (Array.isArray(obj.ports)) for (const p of obj.ports) if (isObject(p)) p.protocol ??= 'TCP';
+  if (Array.isArray(obj.endpoints)) for (const e of obj.endpoints) if (isObject(e) && e.conditions === undefined) e.conditions = {};
 }

@@ -181,6 +181,9 @@ function invalidError(def: ResourceDef, name: string, errs: readonly FieldError[
   return new ApiError(invalidStatus(def.kind, name, errs, def.group));
 }
 
+/** The message prefix of a request refused because a type hook threw (a bug the fuzz tests look for). */
+export const unexpectedShape = 'the object has a shape the server cannot process for';
+
 const unknownResource = () => ApiError.of('NotFound', 'the server could not find the requested resource');
 
 // ---------------------------------------------------------------- the store
@@ -358,6 +361,20 @@ class MemoryStore implements Store {
       if (!deepEqual(ra[k], rb[k])) return true;
     }
     return false;
+  }
+
+  /**
+   * Runs a type's defaulting, validation and allocation hooks. A hook that throws anything but an ApiError met a
+   * shape it did not expect: that is a bug in the hook, but the request is still refused as a 400, not a crash.
+   */
+  private guard(def: ResourceDef, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      this.log.warn('a resource hook threw on unexpected input; refusing the request', { kind: def.kind, error: describeError(err) });
+      throw ApiError.of('BadRequest', `${unexpectedShape} ${def.kind}: ${describeError(err)}`);
+    }
   }
 
   private *allOf(table: TypeTable): Generator<KubeObject> {
@@ -607,14 +624,16 @@ class MemoryStore implements Store {
     else delete meta.namespace;
     o.apiVersion = apiVersionOf(def.group, def.versions[0]!);
     o.kind = def.kind;
-    def.applyDefaults(o);
-    const errs = def.validate(o);
-    if (errs.length > 0) throw invalidError(def, meta.name ?? meta.generateName ?? '', errs);
-    if (def.prepareForCreate) {
-      // Allocation runs on a valid object and produces valid values.
-      const allocErrs = def.prepareForCreate(o, () => this.allOf(table));
-      if (allocErrs.length > 0) throw invalidError(def, meta.name ?? '', allocErrs);
-    }
+    this.guard(def, () => {
+      def.applyDefaults(o);
+      const errs = def.validate(o);
+      if (errs.length > 0) throw invalidError(def, meta.name ?? meta.generateName ?? '', errs);
+      if (def.prepareForCreate) {
+        // Allocation runs on a valid object and produces valid values.
+        const allocErrs = def.prepareForCreate(o, () => this.allOf(table));
+        if (allocErrs.length > 0) throw invalidError(def, meta.name ?? '', allocErrs);
+      }
+    });
     const name = meta.name!;
     if (def.namespaced && !this.nsExists(ns)) {
       throw ApiError.of('NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
@@ -705,10 +724,12 @@ class MemoryStore implements Store {
     meta.resourceVersion = em.resourceVersion;
     next.apiVersion = existing.apiVersion;
     next.kind = def.kind;
-    def.applyDefaults(next);
-    def.prepareForUpdate?.(next, existing);
-    const errs = [...def.validate(next), ...def.validateUpdate(next, existing)];
-    if (errs.length > 0) throw invalidError(def, name, errs);
+    this.guard(def, () => {
+      def.applyDefaults(next);
+      def.prepareForUpdate?.(next, existing);
+      const errs = [...def.validate(next), ...def.validateUpdate(next, existing)];
+      if (errs.length > 0) throw invalidError(def, name, errs);
+    });
     if (deepEqual(next, existing)) return this.out(existing, apiVersion); // no-op: same RV, no event
     if (this.specChanged(def, existing, next)) meta.generation = (em.generation ?? 1) + 1;
     const rv = this.rv + 1;

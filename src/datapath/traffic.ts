@@ -46,6 +46,8 @@ export interface PacketResult {
   received?: { srcIP: string; dstIP: string; srcPort: number; dstPort: number; ttl: number };
   srcPort: number;
   trace: TraceStep[];
+  /** Set when a Reject rule answered for the destination (TCP RST+ACK, or ICMP type 3 code 10 otherwise). */
+  rejected?: { node: string; reply: 'tcp-rst' | 'icmp-unreachable'; deliveredToSender: boolean };
 }
 
 export interface ConnectRequest {

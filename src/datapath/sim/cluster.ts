@@ -31,6 +31,9 @@ type Hop =
 
 interface Journey {
   trace?: TraceStep[];
+  /** The endpoint that sent the packet, for Reject answers. */
+  sender?: { node: SimNode; pod?: PodStack };
+  rejected?: NonNullable<PacketResult['rejected']>;
   queue: Hop[];
   deliveries: { delivery: Delivery; packet: Packet }[];
   drop?: DropInfo;
@@ -161,6 +164,7 @@ export class SimCluster implements DatapathExecutor {
   private atBridge(j: Journey, node: SimNode, inPort: number, packet: Packet): void {
     const r = node.bridge.process(packet, inPort, j.trace);
     if (r.drop && r.outputs.length === 0) j.drop = r.drop;
+    if (r.packetIns.some((p) => p.reason === 0) && ((r.regs.reg0 >>> 24) & 0x1f & 2) !== 0 && packet.ip) this.reject(j, node, packet);
     for (const out of r.outputs) {
       const port = node.bridge.port(out.port);
       if (!port) continue;
@@ -208,18 +212,34 @@ export class SimCluster implements DatapathExecutor {
     }
     if (!p.ip) return;
     if (p.ethDst !== pod.mac && p.ethDst !== BROADCAST_MAC) {
-      this.reject(j, node, pod.key, `Pod ${pod.key} dropped a frame for another MAC`);
+      this.refuse(j, node, pod.key, `Pod ${pod.key} dropped a frame for another MAC`);
       return;
     }
     if (!pod.ips.includes(p.ip.dst)) {
-      this.reject(j, node, pod.key, `Pod ${pod.key} dropped a packet for ${formatIpv4(p.ip.dst)}, which is not its IP`);
+      this.refuse(j, node, pod.key, `Pod ${pod.key} dropped a packet for ${formatIpv4(p.ip.dst)}, which is not its IP`);
       return;
     }
     j.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint: pod.key, action: 'received', detail: describePacket(p) });
     j.deliveries.push({ delivery: { node: node.nodeName, pod: pod.key }, packet: p });
   }
 
-  private reject(j: Journey, node: SimNode, endpoint: string, reason: string): void {
+  /**
+   * The agent's answer to a Reject packet-in: TCP gets RST+ACK, anything else ICMP type 3 code 10, from the original
+   * destination to the sender. The simulator hands it straight to the sender's stack (Antrea's packet-out takes
+   * several routes depending on where both ends are; the answer the sender sees is the same).
+   */
+  private reject(j: Journey, node: SimNode, p: Packet): void {
+    const ip = p.ip as NonNullable<Packet['ip']>;
+    const reply = p.l4?.kind === 'tcp' ? 'tcp-rst' as const : 'icmp-unreachable' as const;
+    const sender = j.sender;
+    const ok = sender?.pod !== undefined && sender.pod.ips.includes(ip.src);
+    j.rejected = { node: node.nodeName, reply, deliveredToSender: ok };
+    j.drop = { node: node.nodeName, ...(j.drop?.table === undefined ? {} : { table: j.drop.table, tableName: j.drop.tableName as string }), reason: `rejected by a Reject rule: ${reply === 'tcp-rst' ? 'TCP RST+ACK' : 'ICMP destination unreachable (admin prohibited)'} sent back to ${formatIpv4(ip.src)}` };
+    j.trace?.push({ kind: 'host', node: node.nodeName, action: 'dropped', detail: `packet-in (Reject): agent answers ${reply} from ${formatIpv4(ip.dst)} to ${formatIpv4(ip.src)}` });
+    if (ok && sender?.pod) j.trace?.push({ kind: 'endpoint', node: sender.node.nodeName, endpoint: sender.pod.key, action: 'received', detail: reply });
+  }
+
+  private refuse(j: Journey, node: SimNode, endpoint: string, reason: string): void {
     j.drop = { node: node.nodeName, reason };
     j.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint, action: 'rejected', detail: reason });
   }
@@ -242,7 +262,7 @@ export class SimCluster implements DatapathExecutor {
     }
     if (!p.ip) return;
     if (from === 'gw' && p.ethDst !== gwMAC && p.ethDst !== BROADCAST_MAC) {
-      this.reject(j, node, 'host', `host of ${node.nodeName} dropped a frame on antrea-gw0 for another MAC`);
+      this.refuse(j, node, 'host', `host of ${node.nodeName} dropped a frame on antrea-gw0 for another MAC`);
       return;
     }
     if (p.ip.dst === gwIP || p.ip.dst === nodeIP) {
@@ -354,7 +374,7 @@ export class SimCluster implements DatapathExecutor {
         const j: Journey = { ...(trace ? { trace: [{ kind: 'drop', node: node.nodeName, reason }] } : {}), queue: [], deliveries: [], hops: 0, drop: { node: node.nodeName, reason } };
         return { journey: j, packet };
       }
-      const j0: Journey = { ...(trace ? { trace: [] } : {}), queue: [{ at: 'bridge', node, inPort: pod.ofPort, packet }], deliveries: [], hops: 0 };
+      const j0: Journey = { ...(trace ? { trace: [] } : {}), sender: { node, pod }, queue: [{ at: 'bridge', node, inPort: pod.ofPort, packet }], deliveries: [], hops: 0 };
       j0.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint: pod.key, action: 'sent', detail: describePacket(packet) });
       this.run(j0);
       return { journey: j0, packet };
@@ -382,7 +402,7 @@ export class SimCluster implements DatapathExecutor {
 
   private result(j: Journey, srcPort: number, wantL4: 'tcp' | 'udp' | 'icmp' | undefined, proto: number): PacketResult {
     const hit = j.deliveries.find((d) => d.packet.ip?.proto === proto && (wantL4 === undefined || d.packet.l4?.kind === wantL4));
-    const r: PacketResult = { delivered: hit !== undefined, srcPort, trace: j.trace ?? [] };
+    const r: PacketResult = { delivered: hit !== undefined, srcPort, trace: j.trace ?? [], ...(j.rejected ? { rejected: j.rejected } : {}) };
     if (hit) {
       r.deliveredTo = hit.delivery;
       const p = hit.packet;

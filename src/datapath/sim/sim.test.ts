@@ -203,6 +203,27 @@ describe('simulator: NetworkPolicy', () => {
     });
   });
 
+  it('tiers: an Antrea Allow skips K8s NetworkPolicy; a Pass hands the decision to it', async () => {
+    const { c, n2, a, b, key } = await cluster();
+    // K8s isolation of B with a rule that allows nothing from A (port 9999 only).
+    await n2.upsertPolicyRule({
+      ruleID: 'k8s-b', conjID: 1, direction: 'In', action: 'Allow', kind: 'K8sNetworkPolicy',
+      from: { ipBlocks: ['10.99.0.0/16'] }, to: { ofPorts: [b.ofPort] }, services: [{ protocol: 'TCP', port: 9999 }], policyRef: 'K8sNetworkPolicy:default/b',
+    });
+    const send = () => c.send({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP' });
+    assert.equal((await send()).dropped?.tableName, 'IngressDefaultRule');
+    const anp = (action: 'Allow' | 'Pass') => n2.upsertPolicyRule({
+      ruleID: 'anp-b', conjID: 2, direction: 'In', action, kind: 'AntreaNative', priority: 14000,
+      from: { ipBlocks: [a.ips[0]!] }, to: { ofPorts: [b.ofPort] }, policyRef: 'AntreaClusterNetworkPolicy:acnp',
+    });
+    await anp('Allow');
+    const allowed = await send();
+    assert.ok(allowed.delivered, allowed.dropped?.reason);
+    assert.ok(!allowed.trace.some((s) => s.kind === 'flow' && s.node === 'node2' && s.table === 90), 'K8s tables skipped');
+    await anp('Pass');
+    assert.equal((await send()).dropped?.tableName, 'IngressDefaultRule');
+  });
+
   it('an Antrea-native egress Drop rule drops at EgressMetric and counts the denied session', async () => {
     const { c, n1, a, a2, key } = await cluster();
     await n1.upsertPolicyRule({
@@ -221,6 +242,12 @@ describe('simulator: NetworkPolicy', () => {
     });
     const rej = await c.send({ from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'UDP' });
     assert.equal(c.traceflow(rej)[0]!.observations.at(-1)!.action, 'Rejected');
+    assert.deepEqual(rej.rejected, { node: 'node1', reply: 'icmp-unreachable', deliveredToSender: true });
+    assert.equal(rej.dropped?.tableName, 'EgressMetric');
+    const conn = await c.connect({ from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'TCP' });
+    assert.equal(conn.established, false);
+    assert.equal(conn.failure?.rejected?.reply, 'tcp-rst');
+    assert.match(conn.failure?.dropped?.reason ?? '', /TCP RST\+ACK/);
     await n1.removePolicyRule('deny-a-to-a2');
     assert.ok((await c.send({ from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'UDP' })).delivered);
   });

@@ -6,8 +6,8 @@
  * rule), and, for K8s NetworkPolicy, the isolation default-drop flows of the applied-to Pods (shared and
  * reference-counted by the compiler, as are clause flows that several rules share).
  *
- * Reject is compiled like Antrea (controller(reason=0) after the deny marks) but the simulator does not answer with a
- * TCP RST / ICMP unreachable yet: it drops.
+ * Reject is compiled like Antrea (reason bit 2 and controller(reason=0) after the deny marks); the executor's agent
+ * side answers the packet-in with TCP RST+ACK or ICMP unreachable (sim/cluster.ts).
  */
 import { Table } from '../tables.js';
 import {

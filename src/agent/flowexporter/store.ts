@@ -51,8 +51,81 @@ function connKey(e: ConntrackEntry): string {
   return `${e.zone}|${e.protocol}|${o.src}|${o.dst}|${o.sport}|${o.dport}`;
 }
 
+function hashString(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/**
+ * FNV-1a over (zone, original tuple) straight from the entry's fields: building a string key per entry and hashing
+ * it again in a Map cost most of a poll. Masked to 30 bits so V8 keeps the Map keys small integers.
+ */
+function tupleHash(e: ConntrackEntry): number {
+  const o = e.orig;
+  let h = Math.imul(0x811c9dc5 ^ e.zone, 0x01000193);
+  h = hashString(h, o.src);
+  h = hashString(h, o.dst);
+  h = Math.imul(h ^ ((o.sport << 16) | o.dport), 0x01000193);
+  h = hashString(h, e.protocol);
+  return (h ^ (h >>> 15)) & 0x3fffffff;
+}
+
+function sameTuple(c: Connection, e: ConntrackEntry): boolean {
+  const o = e.orig;
+  return c.srcPort === o.sport && c.origDstPort === o.dport && c.zone === e.zone && c.srcIP === o.src && c.origDstIP === o.dst && c.protocol === e.protocol;
+}
+
+/** Connections by tuple hash, chained on collision: one Map lookup and a few field compares per entry. */
+class ConnTable {
+  private readonly buckets = new Map<number, Connection>();
+  size = 0;
+
+  find(hash: number, e: ConntrackEntry): Connection | undefined {
+    let c = this.buckets.get(hash);
+    while (c !== undefined && !sameTuple(c, e)) c = c.bucketNext;
+    return c;
+  }
+
+  add(c: Connection): void {
+    c.bucketNext = this.buckets.get(c.hash);
+    this.buckets.set(c.hash, c);
+    this.size++;
+  }
+
+  delete(c: Connection): void {
+    const head = this.buckets.get(c.hash);
+    if (head === c) {
+      if (c.bucketNext === undefined) this.buckets.delete(c.hash);
+      else this.buckets.set(c.hash, c.bucketNext);
+    } else {
+      let p = head;
+      while (p !== undefined && p.bucketNext !== c) p = p.bucketNext;
+      if (p === undefined) return;
+      p.bucketNext = c.bucketNext;
+    }
+    c.bucketNext = undefined;
+    this.size--;
+  }
+
+  /** Calls `fn` for every connection; `fn` may delete the one it is given. */
+  forEach(fn: (c: Connection) => void): void {
+    for (const head of this.buckets.values()) {
+      let c: Connection | undefined = head;
+      while (c !== undefined) {
+        const next: Connection | undefined = c.bucketNext;
+        fn(c);
+        c = next;
+      }
+    }
+  }
+
+  *values(): IterableIterator<Connection> {
+    for (const head of this.buckets.values()) for (let c: Connection | undefined = head; c !== undefined; c = c.bucketNext) yield c;
+  }
+}
+
 export class ConnectionStore {
-  readonly connections = new Map<string, Connection>();
+  readonly connections = new ConnTable();
   readonly queue = new ExpireQueue<Connection>();
   private readonly activeMs: number;
   private readonly idleMs: number;
@@ -85,11 +158,11 @@ export class ConnectionStore {
       const e = entries[i]!;
       if (this.zones ? !this.zones.has(e.zone) : e.zone !== this.zone) continue;
       res.seen++;
-      const key = connKey(e);
-      const c = conns.get(key);
+      const hash = tupleHash(e);
+      const c = conns.find(hash, e);
       if (c === undefined) {
-        const created = this.create(key, e, now, gen);
-        conns.set(key, created);
+        const created = this.create(hash, e, now, gen);
+        conns.add(created);
         queue.push(created);
         res.added++;
         continue;
@@ -135,14 +208,14 @@ export class ConnectionStore {
     }
     // Connections this dump did not show ended between polls.
     if (res.seen < conns.size) {
-      for (const c of conns.values()) {
-        if (c.seenGen === gen) continue;
+      conns.forEach((c) => {
+        if (c.seenGen === gen) return;
         const queued = queue.has(c);
         if (c.readyToDelete || (!queued && !this.hasUnexported(c))) {
           if (queued) queue.remove(c);
-          conns.delete(c.key);
+          conns.delete(c);
           res.deleted++;
-          continue;
+          return;
         }
         if (!c.dying) {
           c.dying = true;
@@ -150,7 +223,7 @@ export class ConnectionStore {
           c.expireAt = now;
           queue.push(c);
         }
-      }
+      });
     }
     return res;
   }
@@ -188,7 +261,7 @@ export class ConnectionStore {
       c.prevRevBytes = c.revBytes;
       if (reason === FlowEndReason.EndOfFlow) {
         c.readyToDelete = true;
-        if (c.seenGen !== this.gen) this.connections.delete(c.key);
+        if (c.seenGen !== this.gen) this.connections.delete(c);
       } else if (reason === FlowEndReason.Active) {
         c.activeExpireMs = now + this.activeMs;
         c.expireAt = Math.min(c.activeExpireMs, c.idleExpireMs);
@@ -202,7 +275,7 @@ export class ConnectionStore {
     return c.packets !== c.prevPackets || c.revPackets !== c.prevRevPackets || c.bytes !== c.prevBytes || c.revBytes !== c.prevRevBytes;
   }
 
-  private create(key: string, e: ConntrackEntry, now: number, gen: number): Connection {
+  private create(hash: number, e: ConntrackEntry, now: number, gen: number): Connection {
     const proto = protoNumber(e.protocol);
     const state = e.state ?? '';
     const closed = isClosedTcp(proto, state);
@@ -211,8 +284,11 @@ export class ConnectionStore {
     const activeExpireMs = now + this.activeMs;
     const idleExpireMs = now + this.idleMs;
     const c: Connection = {
-      key,
+      key: connKey(e),
+      hash,
+      bucketNext: undefined,
       zone: e.zone,
+      protocol: e.protocol,
       proto,
       ipv6: o.src.includes(':'),
       srcIP: o.src,

@@ -35,8 +35,14 @@ export interface PolicyRef {
 
 /** One tracked connection. Mutable: the store updates it in place on every poll. */
 export interface Connection extends QueueItem {
+  /** `zone|protocol|src|dst|sport|dport` of the original tuple, for logs. */
   readonly key: string;
+  /** The store's hash of (zone, original tuple); `bucketNext` chains connections with the same hash. Store-owned. */
+  readonly hash: number;
+  bucketNext: Connection | undefined;
   readonly zone: number;
+  /** As conntrack names it (`tcp`, `udp`, `icmp`, or a number). */
+  readonly protocol: string;
   readonly proto: number;
   readonly ipv6: boolean;
   readonly srcIP: string;

@@ -168,6 +168,36 @@ export class SimNode implements Datapath {
     return this.compiler.groupList();
   }
 
+  /**
+   * Per-rule metrics as Antrea's agent reads them for NetworkPolicyStats: the priority-200 flows of EgressMetric and
+   * IngressMetric. For an allow rule the `+new` flow counts sessions and both flows together count packets and bytes;
+   * a deny rule has one flow whose packets are sessions.
+   */
+  ruleMetrics(): Map<number, { sessions: number; packets: number; bytes: number }> {
+    const out = new Map<number, { sessions: number; packets: number; bytes: number }>();
+    for (const { flow, packets, bytes } of this.bridge.flowStats()) {
+      if ((flow.table !== 61 && flow.table !== 101) || flow.priority !== 200) continue;
+      const label = flow.match.find((m) => m.field === 'ct_label');
+      const reg3 = flow.match.find((m) => m.field === 'reg3');
+      const state = flow.match.find((m) => m.field === 'ct_state');
+      let id: number;
+      let isSession: boolean;
+      if (label) {
+        id = Number((label.value >> (flow.table === 61 ? 32n : 0n)) & 0xffffffffn);
+        isSession = state !== undefined && (state.value & 1n) === 1n;
+      } else if (reg3) {
+        id = Number(reg3.value);
+        isSession = true;
+      } else continue;
+      const e = out.get(id) ?? { sessions: 0, packets: 0, bytes: 0 };
+      if (isSession) e.sessions += packets;
+      e.packets += packets;
+      e.bytes += bytes;
+      out.set(id, e);
+    }
+    return out;
+  }
+
   /** The host's routing table, derived from the peer Nodes (what Antrea's route client installs). */
   routes(): HostRoute[] {
     if (this.routeCache) return this.routeCache;

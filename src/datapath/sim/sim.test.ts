@@ -195,6 +195,9 @@ describe('simulator: NetworkPolicy', () => {
     const [newFlow, estFlow] = [metric.find((s) => renderFlow(s.flow).includes('+new'))!, metric.find((s) => renderFlow(s.flow).includes('-new'))!];
     assert.equal(newFlow.packets, 1, 'one session');
     assert.equal(newFlow.packets + estFlow.packets, ok.sent.request + ok.sent.reply, 'both directions of the connection pass IngressMetric with the rule label');
+    const m = n2.ruleMetrics().get(5)!;
+    assert.deepEqual([m.sessions, m.packets], [1, ok.sent.request + ok.sent.reply]);
+    assert.equal(m.bytes, newFlow.bytes + estFlow.bytes);
     const [entry] = (await c.conntrack('node2')).filter((e) => e.orig.dport === 80 && e.orig.sport === ok.srcPort);
     assert.equal(entry!.labels, '0x5');
     const traced = await c.send({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP', srcPort: 33333 });
@@ -235,6 +238,7 @@ describe('simulator: NetworkPolicy', () => {
     assert.deepEqual(c.traceflow(r)[0]!.observations.slice(1), [{ component: 'NetworkPolicy', componentInfo: 'EgressMetric', action: 'Dropped', networkPolicy: 'AntreaClusterNetworkPolicy:deny' }]);
     const deny = n1.bridge.flowStats().find((s) => s.flow.table === 61 && s.flow.priority === 200)!;
     assert.equal(deny.packets, 1);
+    assert.deepEqual(n1.ruleMetrics().get(9), { sessions: 1, packets: 1, bytes: deny.bytes });
     assert.ok((await c.send({ from: { pod: key(a2) }, to: { ip: a.ips[0]!, port: 80 }, protocol: 'UDP' })).delivered, 'the other direction is allowed');
     await n1.upsertPolicyRule({
       ruleID: 'deny-a-to-a2', conjID: 9, direction: 'Out', action: 'Reject', kind: 'AntreaNative', priority: 14000,

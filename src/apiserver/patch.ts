@@ -1,7 +1,8 @@
 /**
  * The patch formats of `PATCH`: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and a strategic merge patch
  * good enough for what kubectl sends for built-in types (lists of objects merged by their key, `$patch` and
- * `$setElementOrder` directives). All functions are pure: they return a new document and never touch the input.
+ * `$setElementOrder` directives). All functions are pure: they never modify their inputs; merge and strategic patches
+ * share the parts of the target they do not change with their result.
  */
 import { ApiError } from './types.js';
 
@@ -10,17 +11,26 @@ type JsonObject = { [k: string]: Json };
 
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Sets a key as an own data property, `__proto__` included (a plain assignment would change the prototype). */
+function setKey(o: JsonObject | Json[], k: string, v: Json): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else (o as JsonObject)[k] = v;
+}
+
 export function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
 
-/** RFC 7386: objects merge recursively, `null` deletes a key, everything else (arrays included) replaces. */
+/**
+ * RFC 7386: objects merge recursively, `null` deletes a key, everything else (arrays included) replaces. Objects
+ * along the patch's paths are copied; parts of `target` the patch does not touch are shared with the result.
+ */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return clone(patch);
-  const out: JsonObject = isObj(target) ? { ...(clone(target) as JsonObject) } : {};
+  const out: JsonObject = isObj(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v) as Json;
+    else setKey(out, k, mergePatch(Object.prototype.hasOwnProperty.call(out, k) ? out[k] : undefined, v) as Json);
   }
   return out;
 }
@@ -89,7 +99,7 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
         const idx = key === '-' ? parent.length : Number(key);
         if (!(key === '-' || /^\d+$/.test(key)) || idx > parent.length) throw patchInvalid(`op ${i} (${op.op}): index "${key}" out of range at "${op.path}"`);
         parent.splice(idx, 0, clone(value));
-      } else if (isObj(parent)) parent[key] = clone(value) as Json;
+      } else if (isObj(parent)) setKey(parent, key, clone(value) as Json);
       else throw patchInvalid(`op ${i} (${op.op}): parent of "${op.path}" is not an object or array`);
     };
     const remove = (p: string[]): unknown => {
@@ -175,7 +185,7 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
     return clone(rest);
   }
   if (patch.$patch === 'delete') return undefined;
-  const out: JsonObject = isObj(target) ? { ...(clone(target) as JsonObject) } : {};
+  const out: JsonObject = isObj(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
     if (k.startsWith('$deleteFromPrimitiveList/')) {
@@ -192,24 +202,24 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
     if (Array.isArray(v) && Array.isArray(cur)) {
       const key = mergeKeys[k] || portKey(v) || portKey(cur);
       if (key && v.every(isObj) && cur.every(isObj)) {
-        out[k] = mergeList(cur as JsonObject[], v as JsonObject[], key) as Json;
+        setKey(out, k, mergeList(cur as JsonObject[], v as JsonObject[], key) as Json);
         continue;
       }
       if (k === 'finalizers' && v.every((x) => typeof x === 'string')) {
         // finalizers merge as a set of strings in strategic merge.
-        out[k] = [...new Set([...(cur as Json[]), ...v])];
+        setKey(out, k, [...new Set([...(cur as Json[]), ...v])]);
         continue;
       }
     }
-    const merged = strategicMergePatch(cur, v);
+    const merged = strategicMergePatch(Object.prototype.hasOwnProperty.call(out, k) ? cur : undefined, v);
     if (merged === undefined) delete out[k];
-    else out[k] = merged as Json;
+    else setKey(out, k, merged as Json);
   }
   return out;
 }
 
 function mergeList(cur: JsonObject[], patch: JsonObject[], key: string): JsonObject[] {
-  const out = cur.map((x) => clone(x));
+  const out = [...cur];
   for (const p of patch) {
     const idx = out.findIndex((x) => deepEqualJson(x[key], p[key]));
     if (p.$patch === 'delete') {

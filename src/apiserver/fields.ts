@@ -26,7 +26,7 @@ const namespaceGetter: FieldGetter = (o) => o.metadata.namespace ?? '';
 export function fieldGetter(def: ResourceDef, field: string): FieldGetter | undefined {
   if (field === 'metadata.name') return nameGetter;
   if (field === 'metadata.namespace') return namespaceGetter;
-  return def.fields[field];
+  return Object.prototype.hasOwnProperty.call(def.fields, field) ? def.fields[field] : undefined;
 }
 
 export const everyField: FieldSelector = { requirements: [], matches: () => true, pinned: () => undefined };

@@ -200,7 +200,7 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
     }
     const cur = out[k];
     if (Array.isArray(v) && Array.isArray(cur)) {
-      const key = mergeKeys[k] || portKey(v) || portKey(cur);
+      const key = (Object.prototype.hasOwnProperty.call(mergeKeys, k) ? mergeKeys[k] : undefined) || portKey(v) || portKey(cur);
       if (key && v.every(isObj) && cur.every(isObj)) {
         setKey(out, k, mergeList(cur as JsonObject[], v as JsonObject[], key) as Json);
         continue;

@@ -217,6 +217,7 @@ test('list: namespace, label and field selectors, pagination over one snapshot',
   assert.deepEqual((await s.list(gvr.pods, { fieldSelector: 'metadata.name=p2' })).items.map((p) => p.metadata.name), ['p2']);
   assert.deepEqual((await s.list(gvr.pods, { fieldSelector: 'spec.nodeName!=n0,metadata.namespace=default' })).items.map((p) => p.metadata.name), ['p1', 'p3', 'p5']);
   await rejects(s.list(gvr.pods, { labelSelector: 'app in (web' }), 'BadRequest', 400);
+  await rejects(s.list(gvr.pods, { fieldSelector: 'constructor=1' }), 'BadRequest', 400);
   const bad = await rejects(s.list(gvr.pods, { fieldSelector: 'spec.bogus=1' }), 'BadRequest', 400);
   assert.equal(bad.message, 'field label not supported: spec.bogus');
 

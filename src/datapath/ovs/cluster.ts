@@ -301,7 +301,8 @@ export class OvsCluster implements DatapathExecutor {
   /** Traces the packet through OVS on the sender's Node (and through the tunnel on the peer) to say where it died. */
   private async explain(src: Source, req: SendRequest & { srcPort: number }): Promise<DropInfo> {
     const proto = req.protocol === 'TCP' ? 'tcp' : req.protocol === 'UDP' ? 'udp' : 'icmp';
-    const l4 = req.protocol === 'ICMP' ? 'icmp_type=8,icmp_code=0' : `tp_src=${req.srcPort},tp_dst=${req.to.port ?? 0}${req.protocol === 'TCP' ? ',tcp_flags=syn' : ''}`;
+    // tp_src/tp_dst are aliases of tcp_src/tcp_dst in OVS's field names: name the protocol's own fields.
+    const l4 = req.protocol === 'ICMP' ? 'icmp_type=8,icmp_code=0' : `${proto}_src=${req.srcPort},${proto}_dst=${req.to.port ?? 0}${req.protocol === 'TCP' ? ',tcp_flags=0x002' : ''}`;
     const dstMac = await this.nextHopMac(src, req.to.ip);
     let node = src.node;
     let flow = `in_port=${src.ofPort},${proto},dl_src=${req.srcMAC ?? src.mac},dl_dst=${dstMac},nw_src=${req.srcIP ?? src.ip},nw_dst=${req.to.ip},nw_ttl=${req.ttl ?? 64},${l4}`;

@@ -18,6 +18,8 @@ import { flowLine } from './validate.js';
 /** Keeps each OpenFlow group message well below 64 KiB (bucket text is about as long as its binary form). */
 export const GROUP_CHUNK_CHARS = 24_000;
 
+export const SELECTION = 'selection_method=hash,fields(ip_src,ip_dst,nw_proto,tp_src,tp_dst)';
+
 const hex = (v: bigint): string => (v === 0n ? '0' : `0x${v.toString(16)}`);
 
 /** `table=..,priority=..,<match>` without cookie: what delete_strict / modify_strict match on. */
@@ -67,8 +69,9 @@ function chunks(texts: string[]): string[][] {
 }
 
 function headOf(g: Group): string {
-  // OVS's default selection method for select groups (as Antrea leaves it): a datapath hash per connection.
-  return `group_id=${g.id},type=${g.type}`;
+  // An explicit 5-tuple hash rather than OVS's default dp_hash: the same connection always picks the same bucket,
+  // and `ofproto/trace` can follow it (with dp_hash the trace prints "no live bucket").
+  return g.type === 'select' ? `group_id=${g.id},type=select,${SELECTION}` : `group_id=${g.id},type=${g.type}`;
 }
 
 /** Lines that (re)write a whole group: `add`/`modify` with a first chunk, then insert_bucket chunks. */

@@ -19,6 +19,8 @@ export interface OvsTrace {
   hops: TraceHop[];
   datapathActions: string;
   dropped: boolean;
+  /** The packet left through a tunnel port (see parseTrace on the tracer's recirculation quirk). */
+  tunnelled: boolean;
   /** The last table visited. */
   lastTable?: number;
   /** OF ports output to (from `output:N` lines). */
@@ -43,12 +45,16 @@ export function parseTrace(text: string): OvsTrace {
       continue;
     }
     if (line.startsWith('Datapath actions:')) dp = line.slice('Datapath actions:'.length).trim();
-    const out = /^\s+output:(\d+)/.exec(line);
+    const out = /^\s+output:(\d+)/.exec(line) ?? /-> output port is (\d+)/.exec(line);
     if (out && !secondPass) outputs.push(Number(out[1]));
     if (cur && /^\s+\S/.test(line) && !secondPass) cur.actions.push(line.trim());
   }
   const last = hops[hops.length - 1];
-  return { hops, datapathActions: dp, dropped: dp === 'drop' || dp === '', ...(last ? { lastTable: last.table } : {}), outputs, raw: text };
+  // After a recirculation the trace resumes with the tunnel destination already in the flow and OVS's tracer then
+  // refuses the tunnel output ("Not tunneling to our own address"); real packets carry no tunnel metadata across the
+  // recirculation and are tunnelled. A trace that ends that way is a tunnel output, not a drop.
+  const tunnelled = text.includes('Not tunneling to our own address');
+  return { hops, datapathActions: dp, dropped: !tunnelled && (dp === 'drop' || dp === ''), tunnelled, ...(last ? { lastTable: last.table } : {}), outputs, raw: text };
 }
 
 export function describeDrop(t: OvsTrace): string {

@@ -51,8 +51,8 @@ for (const proto of ['tcp', 'udp'] as const) {
       now: () => now,
     });
     t.after(() => exp.stop());
-    // Drive the loops by hand: start() would poll on a real timer.
-    (exp as unknown as { ipfix: { start(): void } }).ipfix.start();
+    // Drive the polls by hand.
+    exp.start({ poll: false });
     await exp.pollOnce();
     now += 2000;
     entries = [ctEntry({ src: '10.10.0.2', dst: '10.10.1.2', sport: 40000, dport: 80, state: 'TIME_WAIT', packets: 9, bytes: 700, revPackets: 7, revBytes: 5000, start: T0 - 2000, lastSeen: T0 + 1500 })];
@@ -99,7 +99,7 @@ test('with the collector down, exporting never blocks and memory stays bounded: 
     maxBufferedBytes: 64 * 1024,
   });
   t.after(() => exp.stop());
-  (exp as unknown as { ipfix: { start(): void } }).ipfix.start();
+  exp.start({ poll: false });
   await exp.pollOnce();
   now += 1000;
   entries = [];

@@ -91,9 +91,10 @@ export class FlowExporter {
     this.ipfix.addTemplate(this.templates.v6);
   }
 
-  start(): this {
+  /** Connects to the collector and starts polling; `{poll: false}` leaves polling to `pollOnce()` (tests). */
+  start(opts: { poll?: boolean } = {}): this {
     this.ipfix.start();
-    this.schedulePoll(0);
+    if (opts.poll !== false) this.schedulePoll(0);
     return this;
   }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { KubeObject } from '../apis/meta.js';
 import { createStore } from './store.js';
 import { gvr } from './registry.js';
-import { Persistence, StoreCorruptError } from './persist.js';
+import { Persistence, StoreCorruptError, StoreLockedError } from './persist.js';
 import { isApiError } from './types.js';
 import { memoryLogger, silentLogger } from '../util/log.js';
 
@@ -145,4 +145,19 @@ test('rejected requests never reach the disk', async (t) => {
   }
   assert.equal(readFileSync(join(dir, 'wal.log'), 'utf8'), before);
   await a.close();
+});
+
+test('a data directory held by another live process is refused; a lock left by a dead one is taken over', async (t) => {
+  const dir = tempDir(t);
+  const a = createStore({ dataDir: dir, logger: silentLogger });
+  await a.close();
+  writeFileSync(join(dir, 'LOCK'), String(process.ppid));
+  assert.throws(() => createStore({ dataDir: dir, logger: silentLogger }), (e: unknown) => e instanceof StoreLockedError && e.code === 'ERR_STORE_LOCKED');
+  writeFileSync(join(dir, 'LOCK'), '999999999');
+  const log = memoryLogger('warn');
+  const b = createStore({ dataDir: dir, logger: log });
+  assert.ok(log.lines.some((l) => l.includes('taking over the lock')));
+  assert.equal(readFileSync(join(dir, 'LOCK'), 'utf8'), String(process.pid));
+  await b.close();
+  assert.ok(!existsSync(join(dir, 'LOCK')));
 });

@@ -17,7 +17,7 @@
  * never acknowledged (we acknowledge after the fsync), so it is dropped, the file truncated to the last good record,
  * and a warning logged. A bad line followed by good ones, or a bad snapshot, is corruption: `StoreCorruptError`.
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -50,6 +50,23 @@ export class StoreCorruptError extends AntreaError {
   constructor(message: string, details: { file: string; line?: number }) {
     super('ERR_STORE_CORRUPT', message, details);
     this.name = 'StoreCorruptError';
+  }
+}
+
+/** Another live process holds the data directory (its pid is in `dataDir/LOCK`). */
+export class StoreLockedError extends AntreaError {
+  constructor(message: string, details: { file: string; pid: number }) {
+    super('ERR_STORE_LOCKED', message, details);
+    this.name = 'StoreLockedError';
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -88,9 +105,52 @@ export class Persistence {
     return join(this.opts.dataDir, walName);
   }
 
+  /**
+   * One process per data directory: `LOCK` holds the owner's pid. A lock left by a dead process is taken over; one
+   * held by a live other process is a `StoreLockedError`. (Within one process the lock is not re-checked, so tests
+   * can simulate a crash by opening a second store without closing the first.)
+   */
+  private lock(): void {
+    const file = join(this.opts.dataDir, 'LOCK');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(file, String(process.pid), { flag: 'wx' });
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (pid === process.pid) return;
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
+        throw new StoreLockedError(`${this.opts.dataDir} is in use by process ${pid}; stop it or use another data directory`, { file, pid });
+      }
+      this.opts.logger.warn('taking over the lock of a store whose process is gone', { file, pid });
+      unlinkSync(file);
+    }
+  }
+
+  private unlock(): void {
+    const file = join(this.opts.dataDir, 'LOCK');
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  }
+
   /** Reads the snapshot and replays the log; opens the log for appending. */
   load(): LoadedState {
     mkdirSync(this.opts.dataDir, { recursive: true });
+    this.lock();
+    try {
+      return this.read();
+    } catch (err) {
+      this.unlock();
+      throw err;
+    }
+  }
+
+  private read(): LoadedState {
     const state: LoadedState = { resourceVersion: 0, objects: new Map() };
     if (existsSync(this.snapshotPath)) this.readSnapshot(state);
     const snapshotRv = state.resourceVersion;
@@ -217,6 +277,7 @@ export class Persistence {
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+    this.unlock();
   }
 }
 

@@ -244,8 +244,14 @@ export class SimCluster implements DatapathExecutor {
     j.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint, action: 'rejected', detail: reason });
   }
 
-  private atHost(j: Journey, node: SimNode, p: Packet, from: 'gw' | 'underlay'): void {
+  private atHost(j: Journey, node: SimNode, packet: Packet, from: 'gw' | 'underlay'): void {
     const { gwIP, gwMAC, nodeIP } = node.parsed;
+    let p = packet;
+    if (p.ip) {
+      const pre = node.hostNat.prerouting(p, nodeIP);
+      if (pre.nat) j.trace?.push({ kind: 'host', node: node.nodeName, action: 'received', detail: `${pre.nat}: ${describePacket(p)} → ${describePacket(pre.packet)}` });
+      p = pre.packet;
+    }
     if (p.arp) {
       if (from !== 'gw') return;
       if (p.arp.op === 1 && p.arp.tpa === gwIP) {
@@ -296,7 +302,9 @@ export class SimCluster implements DatapathExecutor {
         j.trace?.push({ kind: 'host', node: node.nodeName, action: 'dropped', detail: j.drop.reason });
         return;
       }
-      j.queue.push({ at: 'external', from: node, packet: p });
+      const post = node.hostNat.postrouting(p, node.parsed.nodeIP);
+      if (post.nat) j.trace?.push({ kind: 'host', node: node.nodeName, action: 'routed', detail: `${post.nat}: ${describePacket(p)} → ${describePacket(post.packet)}` });
+      j.queue.push({ at: 'external', from: node, packet: post.packet });
       return;
     }
     if (route.via === 'underlay') {
@@ -383,10 +391,13 @@ export class SimCluster implements DatapathExecutor {
       const node = this.node(from.node);
       const route = node.route(dst);
       const srcIp = opts.srcIP !== undefined ? parseIpv4(opts.srcIP) : (opts.srcIPOverride ?? (route && route.via === 'gw' ? node.parsed.gwIP : node.parsed.nodeIP));
-      const packet: Packet = { ethSrc: node.parsed.gwMAC, ethDst: 0, ethType: ETH_TYPE_IP, payloadLength, ip: { src: srcIp, dst, proto, ttl, dscp: 0 }, ...(l4 ? { l4 } : {}) };
+      const raw: Packet = { ethSrc: node.parsed.gwMAC, ethDst: 0, ethType: ETH_TYPE_IP, payloadLength, ip: { src: srcIp, dst, proto, ttl, dscp: 0 }, ...(l4 ? { l4 } : {}) };
+      // OUTPUT hook: NodePortLocal and DNAT apply to the Node's own traffic too.
+      const packet = node.hostNat.prerouting(raw, node.parsed.nodeIP).packet;
       const j: Journey = { ...(trace ? { trace: [] } : {}), queue: [], deliveries: [], hops: 0 };
       j.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint: 'host', action: 'sent', detail: describePacket(packet) });
-      if (dst === node.parsed.nodeIP || dst === node.parsed.gwIP) j.deliveries.push({ delivery: { node: node.nodeName, host: true }, packet });
+      const pdst = packet.ip?.dst ?? dst;
+      if (pdst === node.parsed.nodeIP || pdst === node.parsed.gwIP) j.deliveries.push({ delivery: { node: node.nodeName, host: true }, packet });
       else this.hostSend(j, node, packet, 'local');
       this.run(j);
       return { journey: j, packet };

@@ -12,6 +12,7 @@ import { GATEWAY_OFPORT, TUNNEL_OFPORT } from '../pipeline/fields.js';
 import { peerGatewayIP } from '../pipeline/stages/peer.js';
 import { AntreaError } from '../../util/errors.js';
 import { SimBridge } from './bridge.js';
+import { HostNat } from './hostnat.js';
 import type { Clock } from './clock.js';
 import { cidrContains, parseCidr, parseIpv4, parseMac, type Cidr, type Ipv4, type Mac } from '../net/addr.js';
 
@@ -35,6 +36,8 @@ export interface HostRoute {
 export class SimNode implements Datapath {
   readonly bridge: SimBridge;
   readonly compiler: PipelineCompiler;
+  /** Host-side NAT (NodePortLocal, SNAT/DNAT/Masquerade rules), outside OVS as in Antrea. */
+  readonly hostNat: HostNat;
   readonly pods = new StableMap<string, PodStack>();
   readonly podsByPort = new StableMap<number, PodStack>();
   readonly podsByIp = new StableMap<Ipv4, PodStack>();
@@ -50,6 +53,7 @@ export class SimNode implements Datapath {
   ) {
     this.bridge = new SimBridge(nodeName, clock);
     this.compiler = new PipelineCompiler(opts);
+    this.hostNat = new HostNat(clock);
   }
 
   get config(): NodeConfig {
@@ -83,8 +87,19 @@ export class SimNode implements Datapath {
     return diff;
   }
 
-  async apply(changes: readonly DesiredStateChange[]): Promise<FlowDiff> {
-    if (changes.some((c) => c.kind === 'peerNode')) this.routeCache = undefined;
+  async apply(all: readonly DesiredStateChange[]): Promise<FlowDiff> {
+    if (all.some((c) => c.kind === 'peerNode')) this.routeCache = undefined;
+    // Host rules live in the host's netfilter, not in OVS: they produce no flows.
+    const changes: DesiredStateChange[] = [];
+    for (const ch of all) {
+      if (ch.kind === 'hostNat') {
+        if (ch.op === 'upsert') this.hostNat.upsertRule(ch.rule);
+        else this.hostNat.removeRule(ch.key);
+      } else if (ch.kind === 'nodePortLocal') {
+        if (ch.op === 'upsert') this.hostNat.upsertNodePortLocal(ch.mapping);
+        else this.hostNat.removeNodePortLocal(ch.key);
+      } else changes.push(ch);
+    }
     let diff: FlowDiff;
     try {
       diff = this.compiler.apply(changes);

@@ -276,3 +276,31 @@ describe('simulator: Node and external traffic', () => {
     assert.deepEqual(conn.packets[1]!.deliveredTo, { node: 'node2', external: true });
   });
 });
+
+describe('simulator: host NAT (outside OVS)', () => {
+  it('NodePortLocal: nodeIP:nodePort reaches the Pod from outside and from the Node; replies come back from the Node port', async () => {
+    const { c, n1, a, key } = await cluster();
+    await n1.apply([{ kind: 'nodePortLocal', op: 'upsert', mapping: { protocol: 'TCP', nodePort: 61001, podIP: a.ips[0]!, podPort: 8080 } }]);
+    const ext = await c.connect({ from: { external: '203.0.113.9', via: 'node1' }, to: { ip: '192.168.77.11', port: 61001 }, protocol: 'TCP', trace: true });
+    assert.ok(ext.established, ext.failure?.dropped?.reason);
+    assert.equal(ext.packets[0]!.deliveredTo?.pod, key(a));
+    assert.equal(ext.packets[0]!.received?.dstPort, 8080);
+    assert.deepEqual([ext.packets[1]!.received?.srcIP, ext.packets[1]!.received?.srcPort], ['192.168.77.11', 61001]);
+    const local = await c.connect({ from: { node: 'node1' }, to: { ip: '192.168.77.11', port: 61001 }, protocol: 'TCP' });
+    assert.ok(local.established, local.failure?.dropped?.reason);
+    assert.equal(local.packets[0]!.deliveredTo?.pod, key(a));
+    assert.equal(n1.hostNat.conntrack.list().length, 2);
+  });
+
+  it('Masquerade: Pod traffic leaving the cluster is SNATed to the Node IP and replies are un-SNATed', async () => {
+    const { c, n1, a, key } = await cluster();
+    await n1.apply([{ kind: 'hostNat', op: 'upsert', rule: { id: 'masq', kind: 'Masquerade', match: { srcCIDR: '10.10.0.0/16' }, to: { ip: '0.0.0.0' } } }]);
+    const conn = await c.connect({ from: { pod: key(a) }, to: { ip: '8.8.8.8', port: 53 }, protocol: 'UDP' });
+    assert.ok(conn.established, conn.failure?.dropped?.reason);
+    assert.equal(conn.packets[0]!.received?.srcIP, '192.168.77.11');
+    assert.equal(conn.packets[1]!.deliveredTo?.pod, key(a));
+    assert.equal(conn.packets[1]!.received?.srcIP, '8.8.8.8');
+    const pod = await c.send({ from: { pod: key(a) }, to: { ip: '10.10.1.2', port: 53 }, protocol: 'UDP' });
+    assert.equal(pod.received?.srcIP, a.ips[0], 'Pod-to-Pod traffic is not masqueraded');
+  });
+});

@@ -87,7 +87,8 @@ export class TraceflowAgent {
       return;
     }
     const tag = tf.status.dataplaneTag;
-    for (const { packetIn } of this.#takePending(tag)) await this.#report(tf, packetIn);
+    const started = tf.status.startTime ? Date.parse(tf.status.startTime) : 0;
+    for (const e of this.#takePending(tag, started)) await this.#report(tf, e.packetIn, e.at);
     const spec = tf.spec ?? {};
     const src = spec.source ?? {};
     if (spec.liveTraffic) {
@@ -118,26 +119,35 @@ export class TraceflowAgent {
   }
 
   #onPacketIn(p: TraceflowPacketIn): void {
+    const at = Date.now();
     const tf = this.#traceflows.list().find((t) => t.status?.phase === 'Running' && t.status.dataplaneTag === p.tag);
-    if (tf) {
-      void this.#report(tf, p).catch((err: unknown) => this.#log.error('could not report Traceflow observations', { traceflow: tf.metadata.name, error: describeError(err) }));
+    if (!tf) {
+      this.#keepPending(p, at);
       return;
     }
-    const now = Date.now();
-    const list = (this.#pending.get(p.tag) ?? []).filter((e) => now - e.at < PENDING_PACKET_IN_MS);
-    list.push({ packetIn: p, at: now });
-    this.#pending.set(p.tag, list);
+    void this.#report(tf, p, at).catch((err: unknown) => this.#log.error('could not report Traceflow observations', { traceflow: tf.metadata.name, error: describeError(err) }));
   }
 
-  #takePending(tag: number): { packetIn: TraceflowPacketIn }[] {
+  #keepPending(packetIn: TraceflowPacketIn, at: number): void {
+    const now = Date.now();
+    const list = (this.#pending.get(packetIn.tag) ?? []).filter((e) => now - e.at < PENDING_PACKET_IN_MS);
+    list.push({ packetIn, at });
+    this.#pending.set(packetIn.tag, list);
+  }
+
+  /**
+   * Packet-ins waiting for the Traceflow that holds `tag`, started at `started`: tags are reused, and a packet-in
+   * that came before this Traceflow started belongs to an earlier one.
+   */
+  #takePending(tag: number, started: number): { packetIn: TraceflowPacketIn; at: number }[] {
     const list = this.#pending.get(tag) ?? [];
     this.#pending.delete(tag);
     const now = Date.now();
-    return list.filter((e) => now - e.at < PENDING_PACKET_IN_MS);
+    return list.filter((e) => now - e.at < PENDING_PACKET_IN_MS && e.at >= started);
   }
 
   /** Writes this Node's NodeResult, if the Traceflow is still the Running one that holds the packet-in's tag. */
-  async #report(tf: Traceflow, p: TraceflowPacketIn): Promise<void> {
+  async #report(tf: Traceflow, p: TraceflowPacketIn, at: number): Promise<void> {
     const result: NodeResult = {
       node: this.#ctx.nodeName,
       role: p.observations[0]?.component === 'SpoofGuard' ? 'Sender' : 'Receiver',
@@ -151,6 +161,9 @@ export class TraceflowAgent {
       return true;
     });
     if (written) this.#log.debug('Traceflow observations reported', { traceflow: tf.metadata.name, tag: p.tag, observations: p.observations.length });
+    // This agent's cache was behind: the Traceflow it saw holding the tag has finished, and the packet-in may be for
+    // the one that holds the tag now, which its next sync will find.
+    else this.#keepPending(p, at);
   }
 
   async #fail(tf: Traceflow, reason: string): Promise<void> {

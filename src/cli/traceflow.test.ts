@@ -69,3 +69,9 @@ test('usage errors exit 2 before any cluster is asked', async () => {
   assert.equal(noCluster.code, 2);
   assert.match(noCluster.stderr, /no cluster to ask/);
 });
+
+test('--help prints the usage and exits 0', async () => {
+  const out = await capture(antctl, ['traceflow', '--help']);
+  assert.equal(out.code, 0);
+  assert.match(out.stdout, /usage: antctl traceflow -S NS\/POD/);
+});

@@ -189,9 +189,14 @@ export async function traceflowCommand(io: CliIO, args: string[]): Promise<numbe
       output: { type: 'string', short: 'o' },
       nowait: { type: 'boolean' },
       kubeconfig: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     traceflowUsage,
   );
+  if (values.help) {
+    io.stdout(traceflowUsage);
+    return 0;
+  }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${traceflowUsage}`);
   const output = oneOf(values.output, ['yaml', 'json'] as const, '-o', 'yaml');
   const live = values['live-traffic'] === true;
@@ -243,6 +248,7 @@ export async function traceflowCommand(io: CliIO, args: string[]): Promise<numbe
       io.stdout(`traceflow.crd.antrea.io/${name} created\n`);
       return 0;
     }
+    if (io.isTTY) io.stderr(`waiting for Traceflow ${name} (up to ${timeout}s)...\n`);
     try {
       const deadline = Date.now() + timeout * 1000 + WAIT_GRACE_MS;
       let last: Traceflow | undefined;

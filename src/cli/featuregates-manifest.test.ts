@@ -87,11 +87,11 @@ describe('antctl featuregates check', () => {
   });
 
   test('--os windows refuses Linux-only features and a disabled AntreaProxy', async () => {
-    const name = write('win.yml', configMap('featureGates:\n  AntreaProxy: false\n  Egress: true\n', 'featureGates:\n  Egress: true\n'));
+    const name = write('win.yml', configMap('featureGates:\n  AntreaProxy: false\n  FlowExporter: true\n'));
     const r = await run('featuregates', 'check', name, '--os', 'windows', '-o', 'json');
     assert.equal(r.code, 1);
     const out = JSON.parse(r.stdout) as { errors: Array<Record<string, string>> };
-    assert.ok(out.errors.some((e) => e.gate === 'Egress'), r.stdout);
+    assert.ok(out.errors.some((e) => e.gate === 'FlowExporter'), r.stdout);
     assert.ok(out.errors.some((e) => e.gate === 'AntreaProxy'), r.stdout);
   });
 });
@@ -100,17 +100,17 @@ describe('antctl featuregates set', () => {
   test('set then check round-trips on the default manifest, and the diff shows only the changed values', async () => {
     copyFileSync(defaultManifest, join(dir, 'default.yml'));
     const before = readFileSync(join(dir, 'default.yml'), 'utf8').split('\n');
-    const r = await run('featuregates', 'set', 'default.yml', 'Egress=true,Traceflow=false');
+    const r = await run('featuregates', 'set', 'default.yml', 'FlowExporter=true,Traceflow=false');
     assert.equal(r.code, 0, r.stderr);
     const after = readFileSync(join(dir, 'default.yml'), 'utf8').split('\n');
     assert.equal(after.length, before.length);
     const changed = after.map((l, i) => [before[i], l] as const).filter(([a, b]) => a !== b);
-    // Egress and Traceflow belong to both components: two lines each.
-    assert.equal(changed.length, 4, JSON.stringify(changed));
-    for (const [, line] of changed) assert.match(line, /^\s+(Egress: true|Traceflow: false)$/);
+    // Traceflow belongs to both components (two lines), FlowExporter to the agent.
+    assert.equal(changed.length, 3, JSON.stringify(changed));
+    for (const [, line] of changed) assert.match(line, /^\s+(FlowExporter: true|Traceflow: false)$/);
     const g = await run('get', 'featuregates', '--manifest', 'default.yml', '-o', 'json');
     const rows = JSON.parse(g.stdout) as Array<{ component: string; name: string; status: string }>;
-    assert.deepEqual(rows.filter((x) => x.name === 'Egress').map((x) => [x.component, x.status]), [['agent', 'Enabled'], ['controller', 'Enabled']]);
+    assert.deepEqual(rows.filter((x) => x.name === 'FlowExporter').map((x) => [x.component, x.status]), [['agent', 'Enabled']]);
     assert.deepEqual(rows.filter((x) => x.name === 'Traceflow').map((x) => x.status), ['Disabled', 'Disabled']);
     assert.equal((await run('featuregates', 'check', 'default.yml')).code, 0);
   });
@@ -139,6 +139,7 @@ describe('antctl featuregates set', () => {
       ['Bogus=true', [], /unrecognized feature gate: Bogus/],
       ['EndpointSlice=false', ['--release', 'v2.5.0'], /locked to true/],
       ['ServiceExternalIP=true', [], /does not implement/],
+      ['Egress=true', [], /Egress is not implemented by antrea-ts yet/],
     ] as const) {
       const r = await run('featuregates', 'set', 'refuse.yml', spec, ...extra);
       assert.equal(r.code, 1, `${spec}: ${r.stderr}`);

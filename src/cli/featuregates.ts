@@ -38,6 +38,7 @@ export function listFeatureGates(io: CliIO, args: string[]): number {
   if (output === 'json') {
     const objects = features.map((f) => ({
       name: f.name,
+      implemented: f.implemented,
       components: f.components,
       default: f.default,
       stage: f.stage,
@@ -67,7 +68,7 @@ export function listFeatureGates(io: CliIO, args: string[]): number {
           na(f.beta),
           na(f.ga),
           f.requirements.length > 0 ? 'Yes' : 'No',
-          f.note,
+          [f.note, f.implemented ? '' : 'Not implemented by antrea-ts yet'].filter(Boolean).join('. '),
         ]),
       ),
     );
@@ -75,7 +76,7 @@ export function listFeatureGates(io: CliIO, args: string[]): number {
   }
   io.stdout(
     renderTable(
-      ['FEATURE', 'COMPONENT', 'DEFAULT', 'STAGE', 'LOCKED', 'ALPHA', 'BETA', 'GA', 'NOTE'],
+      ['FEATURE', 'COMPONENT', 'DEFAULT', 'STAGE', 'LOCKED', 'ALPHA', 'BETA', 'GA', 'IMPLEMENTED', 'NOTE'],
       features.map((f) => [
         f.name,
         f.components.join('+'),
@@ -85,6 +86,7 @@ export function listFeatureGates(io: CliIO, args: string[]): number {
         na(f.alpha),
         na(f.beta),
         na(f.ga),
+        f.implemented ? 'yes' : 'not yet',
         f.note,
       ]),
     ),

@@ -1,7 +1,11 @@
+import { assumeAllImplementedForTests } from '../features/index.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConf, loadManifest } from './load.js';
 import type { CheckOptions } from './resolve.js';
+
+// These tests cover Antrea's rules for every feature, including those antrea-ts does not provide yet.
+assumeAllImplementedForTests();
 
 const agentFound = (text: string, opts: CheckOptions = {}) => loadConf(text, 'agent', opts).problems.map((p) => [p.code, p.gate]);
 

@@ -1,7 +1,11 @@
+import { assumeAllImplementedForTests } from '../features/index.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConf } from './load.js';
 import type { CheckOptions } from './resolve.js';
+
+// These tests cover Antrea's rules for every feature, including those antrea-ts does not provide yet.
+assumeAllImplementedForTests();
 
 /** [code, key] of every error (and, with `all`, warning) of an agent conf. */
 function found(text: string, opts: CheckOptions & { all?: boolean } = {}): [string, string | undefined][] {

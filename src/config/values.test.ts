@@ -1,3 +1,4 @@
+import { assumeAllImplementedForTests } from '../features/index.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -5,6 +6,9 @@ import { formatDuration, parseDuration } from './duration.js';
 import { parseFlowCollectorAddr, resolveFlowIntervals } from './flowexport.js';
 import { parseCidr } from './net.js';
 import { parsePortRange } from './portrange.js';
+
+// These tests cover Antrea's rules for every feature, including those antrea-ts does not provide yet.
+assumeAllImplementedForTests();
 
 const ns = (text: string) => {
   const r = parseDuration(text);

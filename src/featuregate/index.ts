@@ -17,6 +17,11 @@ export interface FeatureSpec {
   stage: Stage;
   /** A locked feature cannot be set to anything but its default. */
   lockToDefault?: boolean;
+  /**
+   * Set when this build cannot provide the feature, with the reason shown to users: the feature is off whatever
+   * its default, turning it on is an ERR_GATE_NOT_IMPLEMENTED error, and turning it off is accepted.
+   */
+  unavailable?: string;
 }
 
 /** The Kubernetes meta-gates: setting one sets every not-explicitly-set feature of that stage. */
@@ -110,6 +115,7 @@ export class FeatureGate {
     if (!spec) {
       throw new AntreaError('ERR_UNREGISTERED_GATE', `feature ${JSON.stringify(name)} is not registered in this feature gate`, { gate: name });
     }
+    if (spec.unavailable !== undefined) return false;
     return this.#explicit.get(name) ?? spec.default;
   }
 
@@ -172,6 +178,10 @@ export class FeatureGate {
         problems.push({ severity: 'error', code: 'ERR_UNKNOWN_GATE', gate: name, message: this.#unknownMessage(name) });
         continue;
       }
+      if (spec.unavailable !== undefined) {
+        if (value) problems.push({ severity: 'error', code: 'ERR_GATE_NOT_IMPLEMENTED', gate: name, message: spec.unavailable });
+        continue;
+      }
       if (spec.lockToDefault && value !== spec.default) {
         problems.push({
           severity: 'error',
@@ -201,7 +211,7 @@ export class FeatureGate {
     // Explicit names win over AllAlpha/AllBeta whatever their order in the map: only unset features follow them.
     for (const [stage, value] of metaSettings) {
       for (const [name, spec] of this.#known) {
-        if (spec.stage === stage && !(name in values) && !spec.lockToDefault) next.set(name, value);
+        if (spec.stage === stage && !(name in values) && !spec.lockToDefault && spec.unavailable === undefined) next.set(name, value);
       }
     }
     if (problems.some((p) => p.severity === 'error')) return problems;

@@ -44,6 +44,11 @@ export interface StageChange {
 
 export interface FeatureDefinition {
   name: string;
+  /**
+   * Whether antrea-ts provides the feature. One it does not is listed (it is on Antrea's page) but stays off, and
+   * turning it on is an error saying so: a gate that can be set and changes nothing would be a defect.
+   */
+  implemented: boolean;
   components: Component[];
   description: string;
   note: string;
@@ -61,6 +66,7 @@ const proxyNeeded = (what: string): Requirement => ({
 export const FEATURES: readonly FeatureDefinition[] = [
   {
     name: 'AntreaProxy',
+    implemented: true,
     components: ['agent'],
     description: 'Load-balances traffic from Pods to ClusterIP Services in the datapath instead of kube-proxy.',
     note: 'Must be enabled for Windows',
@@ -76,6 +82,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'EndpointSlice',
+    implemented: true,
     components: ['agent'],
     description: 'AntreaProxy reads EndpointSlices instead of Endpoints.',
     note: '',
@@ -89,6 +96,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'AntreaPolicy',
+    implemented: true,
     components: ['agent', 'controller'],
     description: 'Antrea ClusterNetworkPolicy and Antrea NetworkPolicy: tiers, priorities and rule actions on top of Kubernetes NetworkPolicies.',
     note: 'Agent side config required from v0.9.0+',
@@ -100,6 +108,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'Traceflow',
+    implemented: true,
     components: ['agent', 'controller'],
     description: 'The Traceflow API: traces a packet through the Pod network and reports where it went.',
     note: '',
@@ -111,6 +120,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'FlowExporter',
+    implemented: true,
     components: ['agent'],
     description: 'Exports IPFIX flow records built from the connections in conntrack to a flow collector.',
     note: '',
@@ -119,6 +129,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'NetworkPolicyStats',
+    implemented: true,
     components: ['agent', 'controller'],
     description: 'Collects per-policy sessions, packets and bytes and serves them through the stats.antrea.io API.',
     note: '',
@@ -130,6 +141,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'NodePortLocal',
+    implemented: false,
     components: ['agent'],
     description: "Makes each port of a Service's backend Pods reachable through a port of the Pod's Node, published as a Pod annotation.",
     note: 'Important user-facing change in v1.2.0',
@@ -152,6 +164,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'Egress',
+    implemented: false,
     components: ['agent', 'controller'],
     description: 'The Egress API: chooses the SNAT IP of traffic from selected Pods to the outside.',
     note: '',
@@ -166,6 +179,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'NodeIPAM',
+    implemented: false,
     components: ['controller'],
     description: 'The controller allocates Pod CIDRs to Nodes, for clusters where kube-controller-manager does not.',
     note: '',
@@ -185,6 +199,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'AntreaIPAM',
+    implemented: false,
     components: ['agent', 'controller'],
     description: 'IPPool resources give Pods addresses from chosen ranges, selected by Namespace or Pod annotation.',
     note: '',
@@ -199,6 +214,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'Multicast',
+    implemented: false,
     components: ['agent'],
     description: 'Forwards multicast traffic between Pods, and between the cluster and the outside.',
     note: '',
@@ -214,6 +230,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'SecondaryNetwork',
+    implemented: false,
     components: ['agent'],
     description: 'Extra network interfaces for Pods, requested by Pod annotation.',
     note: '',

@@ -36,9 +36,18 @@ describe('the catalog at v1.5.0', () => {
     for (const f of featuresAt()) assert.equal(f.default, f.stage !== 'Alpha', f.name);
   });
 
-  test('the gate has every feature at its default', () => {
+  test('the gate has every implemented feature at its default, and the others off', () => {
     const g = newFeatureGate();
-    for (const f of featuresAt()) assert.equal(g.enabled(f.name), f.default, f.name);
+    for (const f of featuresAt()) assert.equal(g.enabled(f.name), f.implemented && f.default, f.name);
+  });
+
+  test('a feature antrea-ts does not implement yet stays off: turning it on is an error, off is accepted', () => {
+    const g = newFeatureGate();
+    const problems = g.setFromMap({ NodePortLocal: true, Egress: false });
+    assert.deepEqual(problems.map((p) => [p.code, p.gate]), [['ERR_GATE_NOT_IMPLEMENTED', 'NodePortLocal']]);
+    assert.match(problems[0]?.message ?? '', /NodePortLocal is not implemented by antrea-ts yet/);
+    assert.deepEqual(newFeatureGate().setFromMap({ NodePortLocal: false }), []);
+    assert.equal(newFeatureGate().enabled('NodePortLocal'), false, 'Beta by the catalog, but not provided');
   });
 
   test('ServiceExternalIP is known to Antrea 1.5 but not implemented: its own error', () => {

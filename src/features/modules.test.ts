@@ -21,15 +21,15 @@ const mod = (name: string, gate?: string, fail = false) =>
 
 test('only modules whose gates are on are constructed; the rest are Disabled', async () => {
   const gate = newFeatureGate();
-  gate.setFromMap({ Egress: true, Traceflow: false });
+  gate.setFromMap({ FlowExporter: true, Traceflow: false });
   const ctx: Ctx = { log: [] };
-  const running = await startModules([mod('core'), mod('traceflow', 'Traceflow'), mod('egress', 'Egress'), mod('flows', 'FlowExporter')], gate, ctx, memoryLogger());
-  assert.deepEqual(ctx.log, ['start core', 'start egress']);
-  assert.deepEqual(running.reports().map((r) => [r.name, r.state]), [['core', 'Running'], ['traceflow', 'Disabled'], ['egress', 'Running'], ['flows', 'Disabled']]);
-  assert.equal(running.isRunning('egress'), true);
+  const running = await startModules([mod('core'), mod('traceflow', 'Traceflow'), mod('flows', 'FlowExporter'), mod('egress', 'Egress')], gate, ctx, memoryLogger());
+  assert.deepEqual(ctx.log, ['start core', 'start flows']);
+  assert.deepEqual(running.reports().map((r) => [r.name, r.state]), [['core', 'Running'], ['traceflow', 'Disabled'], ['flows', 'Running'], ['egress', 'Disabled']]);
+  assert.equal(running.isRunning('flows'), true);
   assert.equal(running.isRunning('traceflow'), false);
   await running.stop();
-  assert.deepEqual(ctx.log.slice(2), ['stop egress', 'stop core']);
+  assert.deepEqual(ctx.log.slice(2), ['stop flows', 'stop core']);
 });
 
 test('alsoRequires needs every listed gate', async () => {

@@ -12,7 +12,7 @@ test('antrea-controller runs against an API server through a kubeconfig, and ant
   // The local cluster runs no controller modules of its own here: the one under test publishes the controller info.
   await startLocalCluster(t, { nodes: 1, stateDir, http: { port: 0 }, controllerModules: [], gates: { AntreaPolicy: false } });
   const conf = join(stateDir, 'antrea-controller.conf');
-  writeFileSync(conf, `featureGates:\n  AntreaPolicy: false\n  Egress: true\napiPort: ${await freePort()}\n`);
+  writeFileSync(conf, `featureGates:\n  AntreaPolicy: false\n  Traceflow: false\napiPort: ${await freePort()}\n`);
   const kubeconfig = join(stateDir, 'kubeconfig');
   const stop = new AbortController();
   const running = capture(antreaController, ['--config', conf, '--kubeconfig', kubeconfig, '--log-level', 'error'], { stopSignal: stop.signal });
@@ -20,7 +20,7 @@ test('antrea-controller runs against an API server through a kubeconfig, and ant
     const r = await capture(antctl, ['get', 'featuregates', '-o', 'json'], { env: { KUBECONFIG: kubeconfig } });
     if (r.code !== 0) return undefined;
     const rows = JSON.parse(r.stdout) as Array<{ component: string; name: string; status: string }>;
-    return rows.some((g) => g.component === 'controller' && g.name === 'Egress' && g.status === 'Enabled') ? rows : undefined;
+    return rows.some((g) => g.component === 'controller' && g.name === 'Traceflow' && g.status === 'Disabled') ? rows : undefined;
   });
   assert.deepEqual(gates.filter((g) => g.name === 'AntreaPolicy').map((g) => [g.component, g.status]), [['agent', 'Disabled'], ['controller', 'Disabled']]);
   stop.abort();

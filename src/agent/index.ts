@@ -8,7 +8,8 @@ import { agentMonitor } from './monitor/index.js';
 import { nodeRoute } from './noderoute/index.js';
 import { podNetwork } from './podnetwork/index.js';
 import { proxyModules } from './proxy/index.js';
+import { traceflowAgent } from './traceflow/index.js';
 
-export const agentModules: readonly ModuleDefinition<AgentContext>[] = [nodeRoute, podNetwork, ...proxyModules, flowExporter, agentMonitor];
+export const agentModules: readonly ModuleDefinition<AgentContext>[] = [nodeRoute, podNetwork, ...proxyModules, flowExporter, traceflowAgent, agentMonitor];
 
 export { startAgent, type Agent, type AgentOptions } from './agent.js';

@@ -33,7 +33,10 @@ export class EndpointsBuilder {
   build(): Map<string, EndpointInfo[]> {
     const out = new Map<string, EndpointInfo[]>();
     for (const [key, set] of this.byPort) {
-      out.set(key, [...set.values()].sort(compareEndpoints));
+      // Decorate once: parsing each IP inside the comparator would parse it log(n) times.
+      const decorated = [...set.values()].map((e) => ({ n: ipv4Number(e.ip) * 65536 + e.port, e }));
+      decorated.sort((a, b) => a.n - b.n);
+      out.set(key, decorated.map((d) => d.e));
     }
     return out;
   }
@@ -78,4 +81,23 @@ export function endpointsFromEndpoints(ep: Endpoints | undefined): EndpointsByPo
     }
   }
   return out.build();
+}
+
+/** Equality of two sorted endpoint lists, field by field (no serialising: lists can hold 10,000 endpoints). */
+export function sameEndpoints(a: readonly EndpointInfo[] | undefined, b: readonly EndpointInfo[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as EndpointInfo;
+    const y = b[i] as EndpointInfo;
+    if (x.ip !== y.ip || x.port !== y.port || x.nodeName !== y.nodeName || x.ready !== y.ready || x.serving !== y.serving || x.terminating !== y.terminating) return false;
+  }
+  return true;
+}
+
+export function sameEndpointsByPort(a: EndpointsByPort, b: EndpointsByPort): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (!sameEndpoints(v, b.get(k))) return false;
+  return true;
 }

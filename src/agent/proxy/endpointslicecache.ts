@@ -13,8 +13,8 @@ import type { EndpointSlice } from '../../apis/discovery.js';
 import { serviceNameLabel } from '../../apis/discovery.js';
 import type { Logger } from '../../util/log.js';
 import { silentLogger } from '../../util/log.js';
-import { sameMap, type Change } from './changetracker.js';
-import { EndpointsBuilder, isIPv4 } from './endpoints.js';
+import type { Change } from './changetracker.js';
+import { EndpointsBuilder, isIPv4, sameEndpointsByPort } from './endpoints.js';
 import type { EndpointsByPort, ServiceName } from './types.js';
 
 /** The part of a slice the proxy uses; two slices with the same info are the same to it. */
@@ -27,6 +27,8 @@ interface ServiceSlices {
   applied: Map<string, SliceInfo>;
   /** null: the slice was deleted. */
   pending: Map<string, SliceInfo | null>;
+  /** `applied` merged, kept from the last checkout: it is the next checkout's `previous`. */
+  merged?: EndpointsByPort;
 }
 
 const HOSTNAME_TOPOLOGY_KEY = 'kubernetes.io/hostname';
@@ -62,6 +64,8 @@ const sameInfo = (a: SliceInfo | null | undefined, b: SliceInfo | null | undefin
 
 export class EndpointSliceCache {
   private readonly services = new Map<ServiceName, ServiceSlices>();
+  /** Services with pending slice changes, so a checkout never walks every Service. */
+  private readonly dirty = new Set<ServiceName>();
   private readonly log: Logger;
 
   constructor(logger: Logger = silentLogger) {
@@ -91,32 +95,39 @@ export class EndpointSliceCache {
       s.pending.set(name, info);
     }
     const hasPending = s.pending.size > 0;
-    if (!hasPending && s.applied.size === 0) this.services.delete(service);
+    if (hasPending) this.dirty.add(service);
+    else {
+      this.dirty.delete(service);
+      if (s.applied.size === 0) this.services.delete(service);
+    }
     return hasPending;
   }
 
   /** Applies every pending slice change and returns, per Service, its endpoints before and after. */
   checkout(): Change<EndpointsByPort>[] {
     const out: Change<EndpointsByPort>[] = [];
-    for (const [service, s] of this.services) {
-      if (s.pending.size === 0) continue;
-      const previous = merge(service, s.applied);
+    for (const service of this.dirty) {
+      const s = this.services.get(service);
+      if (!s || s.pending.size === 0) continue;
+      const previous = s.merged ?? merge(service, s.applied);
       for (const [name, info] of s.pending) {
         if (info === null) s.applied.delete(name);
         else s.applied.set(name, info);
       }
       s.pending.clear();
       const current = merge(service, s.applied);
+      s.merged = current;
       if (s.applied.size === 0) this.services.delete(service);
-      if (!sameMap(previous, current)) out.push({ key: service, previous, current });
+      if (!sameEndpointsByPort(previous, current)) out.push({ key: service, previous, current });
     }
+    this.dirty.clear();
     return out;
   }
 
   /** The merged endpoints of a Service as applied (for tests and the `/proxy` view). */
   endpoints(service: ServiceName): EndpointsByPort {
     const s = this.services.get(service);
-    return s ? merge(service, s.applied) : new Map();
+    return s ? (s.merged ?? merge(service, s.applied)) : new Map();
   }
 }
 

@@ -13,7 +13,7 @@ import { describeError, isAntreaError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { silentLogger } from '../../util/log.js';
 import { ChangeTracker, sameMap, type Change } from './changetracker.js';
-import { endpointsFromEndpoints } from './endpoints.js';
+import { endpointsFromEndpoints, sameEndpoints, sameEndpointsByPort } from './endpoints.js';
 import { EndpointSliceCache, sliceService } from './endpointslicecache.js';
 import { usableEndpoints } from './select.js';
 import { servicePorts, skipReason, skipSet, type ServiceOptions } from './service.js';
@@ -59,22 +59,11 @@ export interface InstalledFrontend {
 const OPTIONAL_FIELDS = ['sessionAffinityTimeout', 'nodePort', 'externalTrafficPolicyLocal'] as const;
 type OptionalField = (typeof OPTIONAL_FIELDS)[number];
 
-const sameEndpoints = (a: readonly EndpointInfo[] | undefined, b: readonly EndpointInfo[] | undefined): boolean => {
-  if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as EndpointInfo;
-    const y = b[i] as EndpointInfo;
-    if (x.ip !== y.ip || x.port !== y.port || x.nodeName !== y.nodeName || x.ready !== y.ready || x.serving !== y.serving || x.terminating !== y.terminating) return false;
-  }
-  return true;
-};
-
 export class Proxier {
   private readonly log: Logger;
   private readonly skip: ReadonlySet<string>;
   private readonly services = new ChangeTracker<PortsByKey>(() => new Map(), sameMap);
-  private readonly endpointsTracker = new ChangeTracker<EndpointsByPort>(() => new Map(), sameMapOfEndpoints);
+  private readonly endpointsTracker = new ChangeTracker<EndpointsByPort>(() => new Map(), sameEndpointsByPort);
   private readonly slices: EndpointSliceCache;
   private readonly serviceMap = new Map<ServicePortKey, ServicePortInfo>();
   private readonly endpointsMap = new Map<ServicePortKey, readonly EndpointInfo[]>();
@@ -309,12 +298,6 @@ function summaryOf(key: ServicePortKey, f: ServiceFrontend, unsupported?: string
     ...(f.sessionAffinityTimeout !== undefined ? { sessionAffinityTimeout: f.sessionAffinityTimeout } : {}),
     ...(unsupported?.length ? { unsupported } : {}),
   };
-}
-
-function sameMapOfEndpoints(a: EndpointsByPort, b: EndpointsByPort): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (!sameEndpoints(v, b.get(k))) return false;
-  return true;
 }
 
 /** Moves a tracker change into a map, noting the keys whose value really changed. */

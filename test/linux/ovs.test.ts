@@ -84,6 +84,42 @@ if (skipAll) {
       }
     });
 
+    it('a K8s NetworkPolicy allows and drops real packets, its flows count them, and conntrack shows the allowed connection', async () => {
+      cluster = await OvsCluster.create();
+      try {
+        const cfgs = [nodeConfig(1, 'encap'), nodeConfig(2, 'encap')];
+        const nodes = [await cluster.addNode(cfgs[0]!), await cluster.addNode(cfgs[1]!)];
+        await nodes[0]!.upsertPeerNode(peerOf(cfgs[1]!));
+        await nodes[1]!.upsertPeerNode(peerOf(cfgs[0]!));
+        const a = podOn(cfgs[0]!, 0, 'np');
+        const b = podOn(cfgs[1]!, 0, 'np');
+        await nodes[0]!.upsertPod(a);
+        await nodes[1]!.upsertPod(b);
+        await nodes[1]!.upsertPolicyRule({
+          ruleID: 'allow-a-80', conjID: 5, direction: 'In', action: 'Allow', kind: 'K8sNetworkPolicy',
+          from: { ipBlocks: [a.ips[0]!] }, to: { ofPorts: [b.ofPort] }, services: [{ protocol: 'TCP', port: 80 }], policyRef: 'K8sNetworkPolicy:np/allow-a',
+        });
+        const ok = await cluster.connect({ from: { pod: 'np/' + a.name }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP', exchanges: 2 });
+        assert.ok(ok.established, ok.failure?.dropped?.reason);
+        const denied = await cluster.send({ from: { pod: 'np/' + a.name }, to: { ip: b.ips[0]!, port: 81 }, protocol: 'TCP' });
+        assert.equal(denied.delivered, false);
+        assert.equal(denied.dropped?.node, 'node2');
+        assert.equal(denied.dropped?.tableName, 'IngressDefaultRule', denied.dropped?.reason);
+        const cookie = nodes[1]!.compiler.flowsOf('policyRule/allow-a-80')[0]!.cookie;
+        const flows = (await nodes[1]!.dumpOvsFlows()).filter((f) => f.cookie === cookie);
+        const metric = flows.filter((f) => f.table === 101).reduce((n, f) => n + f.packets, 0);
+        const drops = flows.filter((f) => f.table === 100).reduce((n, f) => n + f.packets, 0);
+        assert.ok(metric >= 1, `the rule's IngressMetric flows counted the allowed connection (${metric})`);
+        assert.equal(drops, 1, 'the default drop counted the one denied SYN');
+        const ct = (await cluster.conntrack('node2')).filter((e) => e.orig.sport === ok.srcPort && e.orig.dport === 80);
+        assert.equal(ct.length, 1);
+        assert.equal(ct[0]!.orig.src, a.ips[0]);
+        assert.equal(ct[0]!.state, 'ESTABLISHED');
+      } finally {
+        await cluster.close();
+      }
+    });
+
     it('a restarted agent re-reads OVS, re-applies nothing that is already right, and keeps an established TCP connection', async () => {
       cluster = await OvsCluster.create();
       try {

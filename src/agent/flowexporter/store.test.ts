@@ -4,7 +4,8 @@ import { ConnectionStore } from './store.js';
 import { ClusterIndex } from './enrich.js';
 import { PolicyRuleRegistry } from './policies.js';
 import { FlowEndReason, FlowType, noEnrichment, type Connection, type Enricher } from './types.js';
-import { buildRecord } from './record.js';
+import { buildRecord, flowTemplates } from './record.js';
+import { IpfixDecoder, IpfixEncoder } from '../../ipfix/index.js';
 import { ctEntry, manyEntries, type EntrySpec } from './testing.js';
 import type { Pod, Service } from '../../apis/core.js';
 
@@ -125,11 +126,27 @@ test('a connection that vanishes while idle with nothing new is dropped without 
   assert.deepEqual(drain(s, T0 + 1e6), []);
 });
 
-test('only the Pod conntrack zone is tracked, and each (zone, tuple) is one connection', () => {
+test('only the Pod conntrack zones are tracked, and each (zone, tuple) is one connection', () => {
   const s = store();
-  const r = s.poll([ctEntry(a), ctEntry({ ...a, zone: 65521 }), ctEntry({ ...a, zone: 0 }), ctEntry({ ...a, sport: 40001 })], T0);
-  assert.equal(r.seen, 2);
-  assert.equal(s.size, 2);
+  const v6 = ctEntry({ src: 'fd00:10:10::2', dst: 'fd00:10:10:1::2', sport: 1, dport: 80, zone: 65510 });
+  const r = s.poll([ctEntry(a), ctEntry({ ...a, zone: 65521 }), ctEntry({ ...a, zone: 0 }), ctEntry({ ...a, sport: 40001 }), v6], T0);
+  assert.equal(r.seen, 3);
+  assert.equal(s.size, 3);
+  const c6 = [...s.connections.values()].find((c) => c.zone === 65510)!;
+  assert.equal(c6.ipv6, true);
+  const rec = buildRecord(c6, FlowEndReason.Idle);
+  assert.equal(rec[10], 'fd00:10:10::2');
+  assert.equal(rec[36], '::');
+  const enc = new IpfixEncoder();
+  const { v6: t6 } = flowTemplates();
+  enc.addTemplate(t6);
+  enc.writeTemplates();
+  enc.writeRecord(t6, rec);
+  const decoded = new IpfixDecoder().decode(enc.flush()[0]!.bytes).records[0]!.fields;
+  assert.equal(decoded.destinationIPv6Address, 'fd00:10:10:1::2');
+  assert.equal(decoded.destinationClusterIPv6, '::');
+  const only = new ConnectionStore({ activeTimeoutMs: ACTIVE, idleTimeoutMs: IDLE, enricher: noEnrichment, zones: [0, 65520, 65521] });
+  assert.equal(only.poll([ctEntry(a), ctEntry({ ...a, zone: 65521 }), ctEntry({ ...a, zone: 0 }), v6], T0).seen, 3);
 });
 
 test('a poll over many connections adds, updates and ends them in one pass', () => {

@@ -15,11 +15,14 @@ import type { ConntrackEntry } from '../../datapath/traffic.js';
 import { ExpireQueue } from './queue.js';
 import { FlowEndReason, type Connection, type Enricher } from './types.js';
 
+/** Antrea's conntrack zone for IPv6 Pod traffic (CtZoneV6, 0xffe6); the datapath here is IPv4 only for now. */
+export const CT_ZONE_V6 = 65510;
+
 export interface StoreOptions {
   activeTimeoutMs: number;
   idleTimeoutMs: number;
   enricher: Enricher;
-  /** Conntrack zones holding Pod traffic. Default: Antrea's CtZone 65520 (0xfff0). */
+  /** Conntrack zones holding Pod traffic. Default: Antrea's CtZone 65520 (0xfff0) and CtZoneV6 65510 (0xffe6). */
   zones?: readonly number[];
 }
 
@@ -130,7 +133,8 @@ export class ConnectionStore {
   private readonly activeMs: number;
   private readonly idleMs: number;
   private readonly enricher: Enricher;
-  private readonly zone: number;
+  private readonly zoneA: number;
+  private readonly zoneB: number;
   private readonly zones: ReadonlySet<number> | undefined;
   private gen = 0;
 
@@ -138,10 +142,11 @@ export class ConnectionStore {
     this.activeMs = opts.activeTimeoutMs;
     this.idleMs = opts.idleTimeoutMs;
     this.enricher = opts.enricher;
-    const zones = opts.zones ?? [CT_ZONE];
-    // One zone (the usual case) is a single comparison on the hot path.
-    this.zone = zones.length === 1 ? (zones[0] as number) : -1;
-    this.zones = zones.length === 1 ? undefined : new Set(zones);
+    const zones = opts.zones ?? [CT_ZONE, CT_ZONE_V6];
+    // One or two zones (the usual case) are plain comparisons on the hot path.
+    this.zoneA = zones[0] ?? -1;
+    this.zoneB = zones[1] ?? this.zoneA;
+    this.zones = zones.length > 2 ? new Set(zones) : undefined;
   }
 
   get size(): number {
@@ -156,7 +161,8 @@ export class ConnectionStore {
     const queue = this.queue;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
-      if (this.zones ? !this.zones.has(e.zone) : e.zone !== this.zone) continue;
+      const z = e.zone;
+      if (this.zones ? !this.zones.has(z) : z !== this.zoneA && z !== this.zoneB) continue;
       res.seen++;
       const hash = tupleHash(e);
       const c = conns.find(hash, e);

@@ -46,6 +46,8 @@ export interface ResourceDef {
   verbs: readonly Verb[];
   /** Built-in types accept strategic merge patch; CRDs answer 415 as a real server does. */
   strategicMerge: boolean;
+  /** Built-ins accept a PUT without resourceVersion (unconditional); CRDs answer 422 "must be specified". */
+  allowUnconditionalUpdate: boolean;
   /** Field errors for a whole object (create and update). */
   validate(obj: KubeObject): FieldError[];
   /** Extra checks on update (immutable fields). */
@@ -79,6 +81,7 @@ export function defineResource(spec: ResourceSpec): ResourceDef {
     statusSubresource: false,
     verbs: allVerbs,
     strategicMerge: false,
+    allowUnconditionalUpdate: false,
     validate: () => [],
     validateUpdate: () => [],
     applyDefaults: () => undefined,
@@ -230,7 +233,7 @@ function nodeRolesCell(o: KubeObject): string {
   return roles.length > 0 ? roles.sort().join(',') : '<none>';
 }
 
-const builtIn = { strategicMerge: true } as const;
+const builtIn = { strategicMerge: true, allowUnconditionalUpdate: true } as const;
 
 export const namespaceResource = defineResource({
   ...builtIn,

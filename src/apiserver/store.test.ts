@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject, WatchEvent } from '../apis/meta.js';
 import type { Pod } from '../apis/core.js';
 import { createStore, type Store } from './store.js';
-import { gvr } from './registry.js';
+import { defaultResources, defineResource, gvr } from './registry.js';
 import { ApiError, isApiError } from './types.js';
 import { silentLogger } from '../util/log.js';
 
@@ -367,4 +367,32 @@ test('Services get a ClusterIP (lowest free in 10.96.0.0/12) and node ports; a r
   const replaced = (await s.update(gvr.services, 'default', svc('a', { selector: { app: 'other' } }))) as KubeObject & { spec: { clusterIP: string } };
   assert.equal(replaced.spec.clusterIP, '10.96.0.2');
   await rejects(s.update(gvr.services, 'default', svc('a', { clusterIP: '10.96.0.99' })), 'Invalid', 422);
+});
+
+test('a CRD-like type registered in a few lines: cluster-scoped, status subresource, 415 on strategic merge, 422 on PUT without RV', async (t) => {
+  const traceflows = defineResource({
+    group: 'crd.antrea.io',
+    versions: ['v1beta1'],
+    kind: 'Traceflow',
+    plural: 'traceflows',
+    shortNames: ['tf'],
+    namespaced: false,
+    statusSubresource: true,
+    validate: (o) => (typeof (o as { spec?: { source?: unknown } }).spec?.source === 'object' ? [] : [{ type: 'FieldValueRequired', field: 'spec.source' }]),
+  });
+  const s = newStore(t, { resources: [...defaultResources(), traceflows] });
+  const g = { group: 'crd.antrea.io', version: 'v1beta1', resource: 'traceflows' };
+  const tf = await s.create(g, undefined, { metadata: { name: 'tf1' }, spec: { source: { pod: 'a' } } } as KubeObject);
+  assert.equal(tf.apiVersion, 'crd.antrea.io/v1beta1');
+  assert.equal(tf.kind, 'Traceflow');
+  const inv = await rejects(s.create(g, undefined, { metadata: { name: 'tf2' }, spec: {} } as KubeObject), 'Invalid', 422);
+  assert.equal(inv.message, 'Traceflow "tf2" is invalid: spec.source: Required value');
+  assert.equal(inv.status.details?.group, 'crd.antrea.io');
+  await rejects(s.patch(g, undefined, 'tf1', 'strategic', { spec: {} }), 'UnsupportedMediaType', 415);
+  const { resourceVersion: _rv, ...noRv } = tf.metadata;
+  await rejects(s.update(g, undefined, { ...tf, metadata: noRv }), 'Invalid', 422);
+  const st = await s.patch(g, undefined, 'tf1', 'merge', { status: { phase: 'Running' } }, { subresource: 'status' });
+  assert.equal(st.metadata.generation, 1);
+  const nf = await rejects(s.get(g, undefined, 'nope'), 'NotFound', 404);
+  assert.equal(nf.message, 'traceflows.crd.antrea.io "nope" not found');
 });

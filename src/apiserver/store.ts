@@ -662,6 +662,9 @@ class MemoryStore implements Store {
     if (!name) throw new ApiError(invalidStatus(def.kind, '', [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name is required' }], def.group));
     const existing = this.getObj(table, ns, name);
     if (!existing) throw notFound(def, name);
+    if (!obj.metadata.resourceVersion && !def.allowUnconditionalUpdate) {
+      throw invalidError(def, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', value: 0, detail: 'must be specified for an update' }]);
+    }
     return this.updateFrom(def, table, existing, clone(obj), obj.metadata.resourceVersion, opts, apiVersion) as T;
   }
 

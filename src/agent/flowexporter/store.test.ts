@@ -247,3 +247,14 @@ test('records leave in expiry order and at most max per cycle', () => {
   assert.equal(drain(s, T0 + IDLE + 1000, 3).length, 3);
   assert.equal(drain(s, T0 + IDLE + 1000).length, 7);
 });
+
+test('a tuple reopened between polls is a new connection: its deltas start from zero', () => {
+  const s = store();
+  s.poll([ctEntry({ ...a, packets: 9, bytes: 900 })], T0);
+  assert.equal(drain(s, T0 + IDLE).length, 1);
+  // A new SYN replaced the old TIME_WAIT entry: smaller counters, a later start.
+  s.poll([ctEntry({ ...a, packets: 2, bytes: 120, start: T0 + 20_000, state: 'SYN_SENT' })], T0 + 21_000);
+  const out = drain(s, T0 + 21_000 + IDLE);
+  assert.deepEqual(out.map((e) => [e.packets, e.delta, e.bytesDelta]), [[2, 2, 120]]);
+  assert.equal(s.size, 1);
+});

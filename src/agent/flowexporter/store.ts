@@ -173,9 +173,16 @@ export class ConnectionStore {
         res.added++;
         continue;
       }
-      c.seenGen = gen;
       const o = e.orig;
       const r = e.reply;
+      if (o.packets < c.packets || r.packets < c.revPackets || e.startTime !== c.startMs) {
+        // The tuple was closed and opened again between polls (a new SYN replaces a TIME_WAIT entry): a new
+        // connection, whose deltas start from zero.
+        this.replace(c, hash, e, now, gen);
+        res.added++;
+        continue;
+      }
+      c.seenGen = gen;
       const state = e.state ?? '';
       const closed = isClosedTcp(c.proto, state);
       if (o.packets === c.packets && o.bytes === c.bytes && r.packets === c.revPackets && r.bytes === c.revBytes && state === c.tcpState && closed === c.dying) {
@@ -275,6 +282,14 @@ export class ConnectionStore {
       }
     }
     return n;
+  }
+
+  private replace(old: Connection, hash: number, e: ConntrackEntry, now: number, gen: number): void {
+    this.queue.remove(old);
+    this.connections.delete(old);
+    const c = this.create(hash, e, now, gen);
+    this.connections.add(c);
+    this.queue.push(c);
   }
 
   private hasUnexported(c: Connection): boolean {

@@ -1,0 +1,132 @@
+/**
+ * The agent's NetworkPolicy module: takes the controlplane NetworkPolicies, AddressGroups and AppliedToGroups whose
+ * span includes this Node, turns them into ordered datapath rules (rules.ts), and applies the difference to the
+ * datapath in one batch per sync. Syncs are coalesced (a burst of events is one sync) and a periodic full sync
+ * repairs drift. Conjunction IDs derive from the rule IDs, so a restarted agent reproduces them (and the stats
+ * keyed by them).
+ *
+ * Server-side per-Node filtering (Antrea's `nodeName=` field selector on its aggregated API) is not in the local
+ * API server: the agent watches every controlplane object and keeps those spanning its Node.
+ */
+import type { Pod } from '../../apis/core.js';
+import { controlplaneGvr, type AddressGroup, type AppliedToGroup, type ControlplaneNetworkPolicy } from '../../apis/controlplane.js';
+import type { KubeObject } from '../../apis/meta.js';
+import { gvr } from '../../apiserver/registry.js';
+import type { DesiredStateChange, PolicyRule } from '../../datapath/types.js';
+import { defineModule } from '../../features/modules.js';
+import { describeError } from '../../util/errors.js';
+import type { AgentContext } from '../context.js';
+import { assignPriorities, buildNodeRules, type RuleDraft } from './rules.js';
+import { ConjIdAllocator } from './conjid.js';
+
+/** What the stats collector needs to know about an installed rule. */
+export interface InstalledRule {
+  rule: PolicyRule;
+  policyUID: string;
+  ruleName?: string;
+}
+
+/** Shared with the stats module of the same agent (same process): the rules installed now, by rule ID. */
+export const installedRules = new Map<string, Map<string, InstalledRule>>();
+
+const RESYNC_MS = 60_000;
+
+export const networkPolicyAgent = defineModule<AgentContext>({
+  name: 'networkpolicy',
+  async start(ctx) {
+    const log = ctx.logger.child({ module: 'networkpolicy' });
+    const node = ctx.nodeName;
+    const policies = ctx.informers.informerFor<ControlplaneNetworkPolicy>(controlplaneGvr.networkpolicies);
+    const addressGroups = ctx.informers.informerFor<AddressGroup>(controlplaneGvr.addressgroups);
+    const appliedToGroups = ctx.informers.informerFor<AppliedToGroup>(controlplaneGvr.appliedtogroups);
+    const pods = ctx.informers.informerFor<Pod>(gvr.pods, { fieldSelector: `spec.nodeName=${node}` });
+    const conjIds = new ConjIdAllocator();
+    const installed = new Map<string, InstalledRule>();
+    installedRules.set(node, installed);
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let syncing: Promise<void> | undefined;
+    let again = false;
+    let syncs = 0;
+
+    const spans = (o: { span?: string[] }) => o.span?.includes(node) ?? false;
+
+    const sync = async () => {
+      const ofPorts = new Map((await ctx.node.pods()).map((p) => [`${p.namespace}/${p.name}`, p.ofPort]));
+      const drafts = buildNodeRules(node, { policies: policies.list().filter(spans), addressGroups: addressGroups.list().filter(spans), appliedToGroups: appliedToGroups.list() }, ofPorts);
+      const prios = assignPriorities(drafts);
+      const changes: DesiredStateChange[] = [];
+      const next = new Map<string, InstalledRule>();
+      for (const d of drafts) {
+        const rule = toRule(d, conjIds.idFor(d.ruleID), prios.get(d.ruleID));
+        const entry: InstalledRule = { rule, policyUID: d.policyUID, ...(d.ruleName ? { ruleName: d.ruleName } : {}) };
+        next.set(d.ruleID, entry);
+        const old = installed.get(d.ruleID);
+        if (!old || JSON.stringify(old.rule) !== JSON.stringify(rule)) changes.push({ kind: 'policyRule', op: 'upsert', rule });
+      }
+      for (const id of installed.keys()) {
+        if (!next.has(id)) {
+          changes.push({ kind: 'policyRule', op: 'remove', key: id });
+          conjIds.release(id);
+        }
+      }
+      // Removals first: a rule replaced under a new ID must not share a priority with its old self for long.
+      changes.sort((a, b) => (a.op === b.op ? 0 : a.op === 'remove' ? -1 : 1));
+      if (changes.length > 0) await ctx.datapath.apply(changes);
+      installed.clear();
+      for (const [k, v] of next) installed.set(k, v);
+      syncs++;
+      if (changes.length > 0) log.debug('policy rules synced', { node, rules: installed.size, changes: changes.length });
+    };
+
+    const run = () => {
+      timer = undefined;
+      if (stopped) return;
+      if (syncing) {
+        again = true;
+        return;
+      }
+      syncing = sync()
+        .catch((err: unknown) => {
+          log.error('policy sync failed; will retry', { error: describeError(err) });
+          schedule(500);
+        })
+        .finally(() => {
+          syncing = undefined;
+          if (again) {
+            again = false;
+            schedule(0);
+          }
+        });
+    };
+    const schedule = (ms = 5) => {
+      if (stopped || timer) return;
+      timer = setTimeout(run, ms);
+    };
+    const onChange = { onAdd: () => schedule(), onUpdate: (a: KubeObject, b: KubeObject) => a !== b && schedule(), onDelete: () => schedule() };
+    for (const inf of [policies, addressGroups, appliedToGroups, pods] as const) (inf as { addEventHandler(h: typeof onChange): unknown }).addEventHandler(onChange);
+    ctx.informers.start();
+    await Promise.all([policies, addressGroups, appliedToGroups, pods].map((i) => i.waitForSync()));
+    await sync();
+    const resync = setInterval(() => schedule(0), RESYNC_MS);
+    resync.unref();
+    ctx.addReadinessCheck('networkpolicy', () => syncs > 0);
+    ctx.expose('/networkpolicy', () => ({
+      rules: [...installed.values()].map((r) => ({ ruleID: r.rule.ruleID, policyRef: r.rule.policyRef, direction: r.rule.direction, action: r.rule.action, kind: r.rule.kind, priority: r.rule.priority, conjID: r.rule.conjID })),
+    }));
+    return {
+      async stop() {
+        stopped = true;
+        clearInterval(resync);
+        if (timer) clearTimeout(timer);
+        await syncing;
+        installedRules.delete(node);
+      },
+    };
+  },
+});
+
+function toRule(d: RuleDraft, conjID: number, priority: number | undefined): PolicyRule {
+  const { rank: _rank, policyUID: _uid, ruleName: _name, ...rest } = d;
+  return { ...rest, conjID, ...(priority !== undefined ? { priority } : {}) };
+}

@@ -47,3 +47,23 @@ export function randomSuffix(n = 5): string {
 export function nowTimestamp(ms = Date.now()): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
+
+/**
+ * A deep copy of a value that is already plain JSON (a stored object): several times faster than a JSON round trip.
+ * Input from callers goes through `clone()` in patch.ts instead, which also normalises Dates and drops undefined.
+ */
+export function copyJson<T>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const a = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) a[i] = copyJson(v[i]);
+    return a as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const x = copyJson((v as Record<string, unknown>)[k]);
+    if (k === '__proto__') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+    else out[k] = x;
+  }
+  return out as T;
+}

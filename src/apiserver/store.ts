@@ -19,7 +19,7 @@ import { createLogger, type Logger } from '../util/log.js';
 import { describeError } from '../util/errors.js';
 import { type FieldSelector, parseFieldSelector } from './fields.js';
 import { clone, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
-import { deepEqual, deepFreeze, nowTimestamp, randomSuffix } from './objects.js';
+import { copyJson, deepEqual, deepFreeze, nowTimestamp, randomSuffix } from './objects.js';
 import { Persistence, type StoredEntry } from './persist.js';
 import { type ResourceDef, Registry, apiVersionOf, defaultResources, grKey, type Verb } from './registry.js';
 import {
@@ -316,7 +316,7 @@ class MemoryStore implements Store {
 
   /** A copy of a stored object, in the requested version. */
   private out<T extends KubeObject>(obj: KubeObject, apiVersion: string): T {
-    const c = clone(obj) as T;
+    const c = copyJson(obj) as T;
     c.apiVersion = apiVersion;
     return c;
   }
@@ -689,7 +689,7 @@ class MemoryStore implements Store {
     const ex = existing as unknown as Record<string, unknown>;
     if (opts.subresource === 'status') {
       // A status write changes only .status.
-      next = clone(existing);
+      next = copyJson(existing);
       const st = (candidate as unknown as Record<string, unknown>).status;
       if (st === undefined) delete (next as unknown as Record<string, unknown>).status;
       else (next as unknown as Record<string, unknown>).status = clone(st);
@@ -702,7 +702,7 @@ class MemoryStore implements Store {
         // Writes to the main resource keep the stored status.
         const c = next as unknown as Record<string, unknown>;
         if (ex.status === undefined) delete c.status;
-        else c.status = clone(ex.status);
+        else c.status = copyJson(ex.status);
       }
     }
     const meta = next.metadata;
@@ -812,7 +812,7 @@ class MemoryStore implements Store {
     const def = table.def;
     if ((existing.metadata.finalizers ?? []).length > 0) {
       if (existing.metadata.deletionTimestamp) return existing;
-      const next = clone(existing);
+      const next = copyJson(existing);
       const rv = this.rv + 1;
       next.metadata.deletionTimestamp = nowTimestamp();
       (next.metadata as Record<string, unknown>).deletionGracePeriodSeconds = 0;
@@ -823,7 +823,7 @@ class MemoryStore implements Store {
     }
     if (def.group === '' && def.plural === 'namespaces') this.deleteNamespaceContents(existing.metadata.name!);
     const rv = this.rv + 1;
-    const final = clone(existing);
+    const final = copyJson(existing);
     final.metadata.resourceVersion = String(rv);
     deepFreeze(final);
     this.commit(table, 'DELETED', existing, final, rv);
@@ -838,7 +838,7 @@ class MemoryStore implements Store {
       if (!m) continue;
       for (const obj of [...m.values()]) {
         const rv = this.rv + 1;
-        const final = clone(obj);
+        const final = copyJson(obj);
         final.metadata.resourceVersion = String(rv);
         deepFreeze(final);
         this.commit(table, 'DELETED', obj, final, rv);

@@ -32,13 +32,14 @@ test('another gate: EndpointSlice without AntreaProxy is a warning that it has n
 test('platform: Linux-only features set true explicitly are errors on Windows; default-on ones are not', () => {
   const win = { os: 'windows' as const };
   assert.deepEqual(agentFound('', win), []);
-  assert.deepEqual(agentFound('featureGates:\n  Egress: true\n  FlowExporter: true\n  NodePortLocal: true', win), [
+  const tcp = '\nflowCollectorAddr: "collector:4739:tcp"';
+  assert.deepEqual(agentFound(`featureGates:\n  Egress: true\n  FlowExporter: true\n  NodePortLocal: true${tcp}`, win), [
     ['ERR_UNSUPPORTED_OS', 'FlowExporter'],
     ['ERR_UNSUPPORTED_OS', 'NodePortLocal'],
     ['WARN_SETTING_REQUIRED', 'NodePortLocal'],
     ['ERR_UNSUPPORTED_OS', 'Egress'],
   ]);
-  assert.deepEqual(agentFound('featureGates:\n  Egress: true\n  FlowExporter: true', { os: 'linux' }), []);
+  assert.deepEqual(agentFound(`featureGates:\n  Egress: true\n  FlowExporter: true${tcp}`, { os: 'linux' }), []);
 });
 
 test('platform: AntreaProxy must stay on for Windows', () => {

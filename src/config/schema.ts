@@ -46,8 +46,16 @@ const clientConnection = (who: string): KeySpec => ({
 
 const TLS_UNUSED = 'antrea-ts serves its API with Node.js TLS defaults';
 
-/** Keys antrea-ts adds to antrea-agent.conf (none yet; see the module comment). */
-export const ANTREA_TS_AGENT_KEYS: Schema = {};
+/** Keys antrea-ts adds to antrea-agent.conf (see the module comment). */
+export const ANTREA_TS_AGENT_KEYS: Schema = {
+  // Antrea hard-codes its collector's 60s period (pkg/agent/stats/collector.go); tests and `antrea local` shorten it.
+  networkPolicyStatsCollectInterval: {
+    type: 'string',
+    default: '60s',
+    origin: 'antrea-ts',
+    doc: 'how often the agent reports NetworkPolicyStats to the controller, a Go duration >= 100ms (NetworkPolicyStats)',
+  },
+};
 /** Keys antrea-ts adds to antrea-controller.conf (none yet; see the module comment). */
 export const ANTREA_TS_CONTROLLER_KEYS: Schema = {};
 

@@ -156,6 +156,17 @@ function flowExporterRules(config: AgentConfig, derived: AgentDerived): Issue[] 
   const prefix = 'failed to validate flow exporter config: ';
   const collector = parseFlowCollectorAddr(config.flowCollectorAddr);
   if ('error' in collector) issues.push(error('ERR_INVALID_VALUE', prefix + collector.error, { key: 'flowCollectorAddr' }));
+  else if (collector.proto === 'tls') {
+    // Antrea's default transport; antrea-ts has no IPFIX over TLS, and sending in clear text instead would be a
+    // silent downgrade.
+    issues.push(
+      error(
+        'ERR_UNSUPPORTED_VALUE',
+        `flow records over tls are not supported by antrea-ts: set flowCollectorAddr to "${collector.host.includes(':') ? `[${collector.host}]` : collector.host}:${collector.port}:tcp" or ":udp"`,
+        { key: 'flowCollectorAddr' },
+      ),
+    );
+  }
   const { intervals, issues: found } = resolveFlowIntervals(config.flowPollInterval, config.activeFlowExportTimeout, config.idleFlowExportTimeout);
   for (const i of found) {
     issues.push(i.severity === 'error' ? error('ERR_INVALID_VALUE', prefix + i.message, { key: i.key }) : warning('WARN_VALUE_ADJUSTED', i.message, { key: i.key }));

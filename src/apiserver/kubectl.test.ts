@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +66,25 @@ async function setup(t: { after(fn: () => unknown): void }) {
     writeFileSync(p, text);
     return p;
   };
-  return { store, kubectl, file };
+  /** Starts `kubectl get ... -w` and resolves with its stdout once `until` matches it (then stops kubectl). */
+  const watchUntil = (args: string[], until: RegExp): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(kubectlPath, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: kubeconfig } });
+      let out = '';
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`kubectl ${args.join(' ')} never printed ${until}: ${out}`));
+      }, 30_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (until.test(out)) {
+          clearTimeout(timer);
+          child.kill();
+          resolve(out);
+        }
+      });
+    });
+  return { store, kubectl, file, watchUntil };
 }
 
 const podYaml = (image: string) => `apiVersion: v1
@@ -147,4 +165,16 @@ test('kubectl: server-side apply creates, api-resources lists the registry, erro
   assert.match(unknown.stderr, /the server doesn't have a resource type "widgets"/);
   const dup = await kubectl(['create', '-f', cm]);
   assert.match(dup.stderr, /AlreadyExists.*configmaps "cfg" already exists/);
+});
+
+test('kubectl get -w prints the rows of later changes', { skip }, async (t) => {
+  const { kubectl, file, watchUntil, store } = await setup(t);
+  ok(await kubectl(['create', '-f', file('pod.yaml', podYaml('nginx'))]), 'create');
+  const watching = watchUntil(['get', 'pods', '-w', '-o', 'wide'], /web\s+0\/1\s+Running\s+0\s+\S+\s+10\.10\.1\.7/);
+  // Change the Pod once kubectl has listed and started its watch (a store watcher exists).
+  while (store.stats().watchers === 0) await new Promise((r) => setTimeout(r, 50));
+  await store.patch({ group: '', version: 'v1', resource: 'pods' }, 'default', 'web', 'merge', { status: { phase: 'Running', podIP: '10.10.1.7' } }, { subresource: 'status' });
+  const out = await watching;
+  assert.match(out, /^NAME\s+READY\s+STATUS/m);
+  assert.match(out, /web\s+0\/1\s+Pending/);
 });

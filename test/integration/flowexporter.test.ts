@@ -13,14 +13,14 @@ import { observationDomainId } from '../../src/agent/flowexporter/index.js';
 import { startLocalCluster, waitFor } from '../helpers/cluster.js';
 
 /**
- * The default manifest with the agent conf's flow exporter keys set (they are commented out there). A plain text
- * edit of the commented defaults: setFeatureGates only edits gates.
+ * The default manifest with the agent conf's flow exporter keys set, whether its lines are commented out or set. A
+ * plain text edit: setFeatureGates only edits gates.
  */
 function manifestWithCollector(addr: string, keys: { poll: string; active: string; idle: string }): string {
   const text = readFileSync(DEFAULT_MANIFEST, 'utf8');
   const set = (src: string, key: string, value: string) => {
-    const re = new RegExp(`^(\\s*)#${key}: .*$`, 'm');
-    assert.match(src, re, `the manifest has a commented ${key}`);
+    const re = new RegExp(`^(\\s*)#?${key}: .*$`, 'm');
+    assert.match(src, re, `the manifest has a line for ${key}, set or commented out`);
     return src.replace(re, `$1${key}: "${value}"`);
   };
   let out = set(text, 'flowCollectorAddr', addr);

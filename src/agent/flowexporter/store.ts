@@ -155,11 +155,25 @@ export class ConnectionStore {
 
   /** Applies one conntrack dump taken at `now` (ms since the epoch). */
   poll(entries: readonly ConntrackEntry[], now: number): PollResult {
-    const gen = ++this.gen;
-    const res: PollResult = { seen: 0, added: 0, updated: 0, ended: 0, deleted: 0 };
+    const res = this.beginPoll();
+    this.pollSlice(entries, 0, entries.length, now, res);
+    return this.endPoll(now, res);
+  }
+
+  /**
+   * A poll in slices (`beginPoll`, `pollSlice`..., `endPoll`), so a large dump can yield to the event loop between
+   * slices. Nothing may be exported between `beginPoll` and `endPoll`: a connection not yet seen would look gone.
+   */
+  beginPoll(): PollResult {
+    this.gen++;
+    return { seen: 0, added: 0, updated: 0, ended: 0, deleted: 0 };
+  }
+
+  pollSlice(entries: readonly ConntrackEntry[], from: number, to: number, now: number, res: PollResult): void {
+    const gen = this.gen;
     const conns = this.connections;
     const queue = this.queue;
-    for (let i = 0; i < entries.length; i++) {
+    for (let i = from; i < to; i++) {
       const e = entries[i]!;
       const z = e.zone;
       if (this.zones ? !this.zones.has(z) : z !== this.zoneA && z !== this.zoneB) continue;
@@ -219,7 +233,13 @@ export class ConnectionStore {
         queue.push(c);
       }
     }
-    // Connections this dump did not show ended between polls.
+  }
+
+  /** Connections the dump did not show ended between polls. */
+  endPoll(now: number, res: PollResult): PollResult {
+    const gen = this.gen;
+    const conns = this.connections;
+    const queue = this.queue;
     if (res.seen < conns.size) {
       conns.forEach((c) => {
         if (c.seenGen === gen) return;

@@ -80,29 +80,44 @@ async function program(target: Target, services: number, perService: number, sli
   return { node, proxier, ms, mb };
 }
 
-/** Median time of one sync after one endpoint is added to (then removed from) Service 7's slice. */
-async function changeCost(proxier: Proxier, perService: number, rounds = 200, svc = 7): Promise<number> {
+/** One round of `rounds` endpoint changes (add one endpoint to Service `svc`'s slice, then remove it): ms per sync. */
+function changer(proxier: Proxier, perService: number, svc = 7): (rounds: number) => Promise<number> {
   const base = slice(`svc-${svc}`, `svc-${svc}-0`, svc * perService, perService);
   const grown = { ...base, endpoints: [...base.endpoints, { addresses: ['10.200.0.9'], conditions: { ready: true } }] };
-  const samples: number[] = [];
-  for (let r = 0; r < rounds; r++) {
+  return async (rounds) => {
     const t0 = performance.now();
-    proxier.onEndpointSliceUpdate(base, grown);
-    await proxier.sync();
-    proxier.onEndpointSliceUpdate(grown, base);
-    await proxier.sync();
-    samples.push((performance.now() - t0) / 2);
-    if (proxier.stats.lastChanges !== 1) throw new Error('bench change broken: expected one frontend per sync');
+    for (let r = 0; r < rounds; r++) {
+      proxier.onEndpointSliceUpdate(base, grown);
+      await proxier.sync();
+      proxier.onEndpointSliceUpdate(grown, base);
+      await proxier.sync();
+      if (proxier.stats.lastChanges !== 1) throw new Error('bench change broken: expected one frontend per sync');
+    }
+    return (performance.now() - t0) / (rounds * 2);
+  };
+}
+
+/**
+ * Median per-sync cost of each setup, measured in interleaved rounds after a GC, so machine noise and heap growth
+ * hit every size alike.
+ */
+async function changeCosts(setups: ((rounds: number) => Promise<number>)[], rounds: number, repeats = 7): Promise<number[]> {
+  for (const s of setups) await s(rounds);
+  const samples: number[][] = setups.map(() => []);
+  for (let r = 0; r < repeats; r++) {
+    for (const [k, s] of setups.entries()) {
+      gc();
+      (samples[k] as number[]).push(await s(rounds));
+    }
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)] as number;
+  return samples.map((xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number);
 }
 
 async function main(): Promise<void> {
   // Warm-up: every path once, at a small size.
   for (const target of ['sim', 'proxier-only'] as const) {
     const w = await program(target, 200, 10);
-    await changeCost(w.proxier, 10, 50);
+    await changeCosts([changer(w.proxier, 10)], 50, 1);
   }
 
   for (const target of ['proxier-only', 'sim'] as const) {
@@ -113,8 +128,7 @@ async function main(): Promise<void> {
     console.error(`[${target}] 10,000 Services x 10 endpoints: ${round(many.ms)} ms, ${round(many.mb, 1)} MB heap`);
 
     const small = await program(target, 1_000, 10);
-    const costSmall = await changeCost(small.proxier, 10);
-    const costLarge = await changeCost(many.proxier, 10);
+    const [costSmall, costLarge] = (await changeCosts([changer(small.proxier, 10), changer(many.proxier, 10)], 100)) as [number, number];
     figures[`endpoint_change_1k_services${tag}_ms`] = { value: round(costSmall, 4), unit: 'ms' };
     figures[`endpoint_change_10k_services${tag}_ms`] = { value: round(costLarge, 4), unit: 'ms' };
     figures[`endpoint_change_10k_vs_1k${tag}_ratio`] = { value: round(costLarge / costSmall), unit: 'ratio' };
@@ -123,7 +137,7 @@ async function main(): Promise<void> {
     const big = await program(target, 1, 10_000, 100);
     figures[`program_1_service_x10k${tag}_ms`] = { value: round(big.ms, 1), unit: 'ms' };
     figures[`program_1_service_x10k${tag}_heap`] = { value: round(big.mb, 1), unit: 'MB' };
-    const bigChange = await changeCost(big.proxier, 100, target === 'sim' ? 10 : 50, 0);
+    const [bigChange] = (await changeCosts([changer(big.proxier, 100, 0)], target === 'sim' ? 2 : 10, 3)) as [number];
     figures[`endpoint_change_in_10k_endpoint_service${tag}_ms`] = { value: round(bigChange, 2), unit: 'ms' };
     console.error(`[${target}] 1 Service x 10,000 endpoints (100 slices): ${round(big.ms)} ms, ${round(big.mb, 1)} MB heap; one endpoint change in it: ${round(bigChange, 2)} ms`);
   }

@@ -7,7 +7,7 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { datapathConformance } from '../../src/datapath/conformance.js';
 import { OvsCluster } from '../../src/datapath/ovs/cluster.js';
-import { ovsAvailable } from '../../src/datapath/ovs/exec.js';
+import { ovsAvailable, run } from '../../src/datapath/ovs/exec.js';
 import { ifName, flowLine, mac, ipv4 } from '../../src/datapath/ovs/validate.js';
 import { nodeConfig, peerOf, podOn } from '../../src/datapath/pipeline/testing.js';
 import type { ServiceFrontend } from '../../src/datapath/types.js';
@@ -120,6 +120,58 @@ if (skipAll) {
       }
     });
 
+    it('host rules in nftables: NodePortLocal DNAT, Egress SNAT by source, masquerade; injected values are refused', async () => {
+      cluster = await OvsCluster.create();
+      try {
+        const cfgs = [nodeConfig(1, 'encap'), nodeConfig(2, 'encap')];
+        const nodes = [await cluster.addNode(cfgs[0]!), await cluster.addNode(cfgs[1]!)];
+        await nodes[0]!.upsertPeerNode(peerOf(cfgs[1]!));
+        await nodes[1]!.upsertPeerNode(peerOf(cfgs[0]!));
+        const [a, a2] = [podOn(cfgs[0]!, 0, 'nat'), podOn(cfgs[0]!, 1, 'nat')];
+        const b = podOn(cfgs[1]!, 0, 'nat');
+        for (const p of [a, a2]) await nodes[0]!.upsertPod(p);
+        await nodes[1]!.upsertPod(b);
+        // NodePortLocal on node2: nodeIP:61001 -> b:8080, reached from node1's host.
+        await nodes[1]!.apply([{ kind: 'nodePortLocal', op: 'upsert', mapping: { protocol: 'TCP', nodePort: 61001, podIP: b.ips[0]!, podPort: 8080 } }]);
+        const npl = await cluster.connect({ from: { node: 'node1' }, to: { ip: cfgs[1]!.nodeIP, port: 61001 }, protocol: 'TCP' });
+        assert.ok(npl.established, npl.failure?.dropped?.reason);
+        assert.equal(npl.packets[0]?.deliveredTo?.pod, 'nat/' + b.name);
+        assert.equal(npl.packets[0]?.received?.dstPort, 8080);
+        assert.equal(npl.packets[0]?.received?.srcIP, cfgs[0]!.nodeIP);
+        // Egress: a's traffic leaving node1 takes the Egress IP (assigned to node1's transport interface, as the
+        // Egress controller would); the rest of the Pod CIDR is masqueraded to the Node IP.
+        await run('ip', ['-n', nodes[0]!.netns, 'addr', 'add', '192.168.77.100/32', 'dev', 'br-phy']);
+        await nodes[0]!.apply([
+          { kind: 'hostNat', op: 'upsert', rule: { id: 'egress-a', kind: 'SNAT', match: { srcCIDR: a.ips[0]! }, to: { ip: '192.168.77.100' } } },
+          { kind: 'hostNat', op: 'upsert', rule: { id: 'masq-pods', kind: 'Masquerade', match: { srcCIDR: cfgs[0]!.podCIDR, dstCIDR: '192.168.77.0/24' }, to: { ip: cfgs[0]!.nodeIP } } },
+        ]);
+        const viaEgress = await cluster.connect({ from: { pod: 'nat/' + a.name }, to: { ip: cfgs[1]!.nodeIP, port: 9000 }, protocol: 'TCP' });
+        assert.ok(viaEgress.established, viaEgress.failure?.dropped?.reason);
+        assert.deepEqual(viaEgress.packets[0]?.deliveredTo, { node: 'node2', host: true });
+        assert.equal(viaEgress.packets[0]?.received?.srcIP, '192.168.77.100');
+        const masq = await cluster.connect({ from: { pod: 'nat/' + a2.name }, to: { ip: cfgs[1]!.nodeIP, port: 9000 }, protocol: 'UDP' });
+        assert.ok(masq.established, masq.failure?.dropped?.reason);
+        assert.equal(masq.packets[0]?.received?.srcIP, cfgs[0]!.nodeIP);
+        const ruleset = await nodes[0]!.nat.list();
+        assert.match(ruleset, /10\.10\.0\.2 : 192\.168\.77\.100/);
+        assert.match(ruleset, /comment "masq-pods"/);
+        // Removing the Egress rule: a is masqueraded like the others (one element deleted, nothing else rewritten).
+        await nodes[0]!.apply([{ kind: 'hostNat', op: 'remove', key: 'egress-a' }]);
+        const after = await cluster.connect({ from: { pod: 'nat/' + a.name }, to: { ip: cfgs[1]!.nodeIP, port: 9000 }, protocol: 'UDP' });
+        assert.equal(after.packets[0]?.received?.srcIP, cfgs[0]!.nodeIP);
+        for (const bad of [
+          { id: 'x" ; flush ruleset ; "', kind: 'Masquerade' as const, match: {}, to: { ip: '1.1.1.1' } },
+          { id: 'ok', kind: 'SNAT' as const, match: { srcCIDR: '10.0.0.0/8 accept' }, to: { ip: '1.1.1.1' } },
+          { id: 'ok2', kind: 'DNAT' as const, match: { protocol: 'TCP' as const, dstPort: 80 }, to: { ip: '1.1.1.1; drop' } },
+        ]) {
+          await assert.rejects(nodes[0]!.apply([{ kind: 'hostNat', op: 'upsert', rule: bad }]), /ERR_OVS_INVALID_VALUE|not an IPv4|characters outside/);
+        }
+        assert.match(await nodes[0]!.nat.list(), /masq-pods/, 'the ruleset is intact');
+      } finally {
+        await cluster.close();
+      }
+    });
+
     it('a restarted agent re-reads OVS, re-applies nothing that is already right, and keeps an established TCP connection', async () => {
       cluster = await OvsCluster.create();
       try {
@@ -133,6 +185,8 @@ if (skipAll) {
         await nodes[1]!.upsertPod(b);
         const c1 = await cluster.connect({ from: { pod: 'rs/' + a.name }, to: { ip: b.ips[0]!, port: 7000 }, protocol: 'TCP', exchanges: 1 });
         assert.ok(c1.established);
+        const npl = (nodePort: number) => ({ kind: 'nodePortLocal' as const, op: 'upsert' as const, mapping: { protocol: 'TCP' as const, nodePort, podIP: a.ips[0]!, podPort: 8080 } });
+        await nodes[0]!.apply([npl(61002), npl(61003)]);
         const before = (await nodes[0]!.dumpOvsFlows()).map((f) => `${f.identity} ${f.cookie} ${f.actions}`).sort();
         // A stale flow the previous run left behind, which the restart must remove.
         await nodes[0]!.ovs.ofctl('add-flows', 'br-int', ['-'], { input: 'add table=70,priority=5,cookie=0x77,ip,nw_dst=10.99.0.0/16 actions=drop\n' });
@@ -140,8 +194,13 @@ if (skipAll) {
         const d0 = await restarted.setNodeConfig(cfgs[0]!);
         await restarted.upsertPeerNode(peerOf(cfgs[1]!));
         await restarted.upsertPod(a);
-        const { removedFlows } = await restarted.finishResync();
+        await restarted.apply([npl(61002)]);
+        const { removedFlows, removedNatElements } = await restarted.finishResync();
         assert.equal(removedFlows, 1, 'only the stale flow is deleted');
+        assert.equal(removedNatElements, 1, 'only the stale NodePortLocal element is deleted');
+        const ruleset = await restarted.nat.list();
+        assert.match(ruleset, /tcp \. 61002 : 10\.10\.0\.2 \. 8080/);
+        assert.doesNotMatch(ruleset, /61003/);
         assert.ok(d0.added.length > 0);
         const afterFlows = (await restarted.dumpOvsFlows()).map((f) => `${f.identity} ${f.cookie} ${f.actions}`).sort();
         assert.deepEqual(afterFlows, before, 'the same flows, cookies and actions as before the restart');

@@ -191,6 +191,13 @@ export class OvsCluster implements DatapathExecutor {
         if (s.protocol === protocol && s.clusterIP === ip && s.port === port) for (const e of s.endpoints) targets.push({ ip: e.ip, port: e.port });
       }
     }
+    for (const n of this.nodes.values()) {
+      // NodePortLocal: the Node IP and port lead to a Pod's port; a Node's own IPs are served by its host.
+      if (n.config.nodeIP === ip || n.config.gatewayIP === ip) {
+        for (const m of n.nat.mappings()) if (m.protocol === protocol && m.nodePort === port) targets.push({ ip: m.podIP, port: m.podPort });
+        await this.helper(n.netns).call({ op: 'listen', proto: protocol, port });
+      }
+    }
     for (const t of targets) {
       for (const n of this.nodes.values()) {
         for (const p of n.host.pluggedPods()) {

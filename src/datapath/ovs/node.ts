@@ -19,6 +19,7 @@ import { silentLogger, type Logger } from '../../util/log.js';
 import { OvsInstance } from './daemons.js';
 import { flowBundle, groupBundle, groupRemoveBundle, parseDumpFlows, parseDumpGroups, parseGroupStats, type DumpedFlow, type GroupStats } from './ofctl.js';
 import { HostNetwork, type UnderlayPlan } from './hostnet.js';
+import { HostNat, type NatChange } from './hostnat.js';
 
 export const BRIDGE = 'br-int';
 
@@ -36,6 +37,8 @@ export class OvsNode implements Datapath {
   readonly ovs: OvsInstance;
   readonly compiler: PipelineCompiler;
   readonly host: HostNetwork;
+  /** Host rules in nftables (NodePortLocal, Egress SNAT, masquerade): not OVS flows, so not the compiler's. */
+  readonly nat: HostNat;
   private readonly log: Logger;
   /** Groups as installed, for bucket-level patches. */
   private readonly groups = new Map<number, Group>();
@@ -50,6 +53,7 @@ export class OvsNode implements Datapath {
     this.compiler = new PipelineCompiler({ logger: opts.logger ?? silentLogger });
     this.log = opts.logger ?? silentLogger;
     this.host = new HostNetwork(this.ovs, opts.netns, opts.underlay, this.log);
+    this.nat = new HostNat(opts.netns);
   }
 
   /** Starts (or attaches to) the Node's OVS; with `resync`, snapshots what the bridge holds. */
@@ -57,7 +61,10 @@ export class OvsNode implements Datapath {
     const n = new OvsNode(nodeName, opts);
     await n.ovs.start();
     await n.host.ensureBridge(BRIDGE);
-    if (opts.resync) await n.takeSnapshot();
+    if (opts.resync) {
+      await n.takeSnapshot();
+      await n.nat.takeSnapshot();
+    }
     return n;
   }
 
@@ -92,7 +99,16 @@ export class OvsNode implements Datapath {
   /** Service frontends as applied (the traffic layer opens listeners on their Endpoints). */
   readonly services = new Map<string, ServiceFrontend>();
 
-  async apply(changes: readonly DesiredStateChange[]): Promise<FlowDiff> {
+  async apply(all: readonly DesiredStateChange[]): Promise<FlowDiff> {
+    // Host rules go to nftables in one transaction; everything else is compiled into flows.
+    const natChanges = all.flatMap((ch): NatChange[] => {
+      if (ch.kind === 'hostNat') return [ch.op === 'upsert' ? { op: 'upsert' as const, rule: ch.rule } : { op: 'remove' as const, kind: 'hostNat' as const, key: ch.key }];
+      if (ch.kind === 'nodePortLocal') return [ch.op === 'upsert' ? { op: 'upsert' as const, mapping: ch.mapping } : { op: 'remove' as const, kind: 'nodePortLocal' as const, key: ch.key }];
+      return [];
+    });
+    await this.nat.apply(natChanges);
+    const changes = all.filter((ch) => ch.kind !== 'hostNat' && ch.kind !== 'nodePortLocal');
+    if (changes.length === 0) return emptyDiff();
     for (const ch of changes) {
       if (ch.kind !== 'service') continue;
       if (ch.op === 'upsert') this.services.set(serviceKey(ch.service), ch.service);
@@ -180,16 +196,17 @@ export class OvsNode implements Datapath {
    * Ends a resync: deletes the flows and groups OVS held at open() that the desired state no longer has. Returns
    * how many flows were deleted.
    */
-  async finishResync(): Promise<{ removedFlows: number; removedGroups: number }> {
+  async finishResync(): Promise<{ removedFlows: number; removedGroups: number; removedNatElements: number }> {
+    const removedNatElements = await this.nat.finishResync();
     const snap = this.snapshot;
-    if (!snap) return { removedFlows: 0, removedGroups: 0 };
+    if (!snap) return { removedFlows: 0, removedGroups: 0, removedNatElements };
     this.snapshot = undefined;
     const stale = [...snap.flows.values()].filter((f) => !snap.kept.has(f.identity) && !this.flowsById.has(f.identity));
     const staleGroups = [...snap.groups.keys()].filter((id) => !snap.keptGroups.has(id) && !this.groups.has(id));
     const lines = stale.map((f) => `delete_strict table=${f.table},priority=${f.priority}${f.match ? `,${f.match}` : ''}`);
     if (lines.length) await this.ovs.ofctl('add-flows', BRIDGE, ['-'], { input: `${lines.join('\n')}\n` });
     if (staleGroups.length) await this.ovs.ofctl('add-groups', BRIDGE, ['-'], { input: `${staleGroups.map((id) => `delete group_id=${id}`).join('\n')}\n` });
-    return { removedFlows: stale.length, removedGroups: staleGroups.length };
+    return { removedFlows: stale.length, removedGroups: staleGroups.length, removedNatElements };
   }
 
   upsertPod(pod: PodInterface): Promise<FlowDiff> {

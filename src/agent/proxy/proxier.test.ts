@@ -157,3 +157,14 @@ test('a frontend the datapath refuses does not hold back the others and is retri
   await p.sync();
   assert.deepEqual([...dp.state.keys()].sort(), ['ns/bad:http/TCP', 'ns/good:http/TCP']);
 });
+
+test('after an agent restart, ServicePorts the datapath still holds but no Service wants are removed', async () => {
+  const { dp, p } = setup({ restore: async () => ['ns/gone:http/TCP', 'ns/web:http/TCP'] });
+  p.onServiceAdd(svc('web'));
+  p.onServicesSynced();
+  p.onEndpointsSynced();
+  await p.sync();
+  const [batch] = dp.batches;
+  assert.deepEqual(batch?.map((c) => (c.kind === 'service' ? (c.op === 'remove' ? `-${c.key}` : `+${c.service.name}`) : '?')).sort(), ['+web', '-ns/gone:http/TCP']);
+  assert.equal(p.stats.installed, 1);
+});

@@ -30,6 +30,12 @@ export interface ProxierOptions extends ServiceOptions {
   onChange?: () => void;
   /** Called when a sync could not program everything: the module retries after this delay. */
   onRetry?: (delayMs: number) => void;
+  /**
+   * The ServicePort keys the datapath already holds (from a previous agent run), read once before the first sync;
+   * those no Service wants any more are removed then. Without it, a Service deleted while the agent was down would
+   * stay programmed until the datapath is reset.
+   */
+  restore?: () => Promise<readonly string[]>;
 }
 
 export interface ProxierStats {
@@ -162,6 +168,14 @@ export class Proxier {
     const started = performance.now();
     const touched = new Set<ServicePortKey>(this.retry);
     this.retry.clear();
+    if (!this.syncedOnce && this.opts.restore) {
+      // Adopt what a previous run programmed: every key is re-checked, unwanted ones removed, the rest upserted.
+      for (const key of await this.opts.restore()) {
+        if (this.installed.has(key)) continue;
+        this.installed.set(key, { fingerprint: '', summary: { key, clusterIP: '', port: 0, protocol: '', endpoints: 0 } });
+        touched.add(key);
+      }
+    }
     for (const ch of this.services.checkout()) applyChange(this.serviceMap, ch, touched, (a, b) => JSON.stringify(a) === JSON.stringify(b));
     const epChanges = this.opts.useEndpointSlices ? this.slices.checkout() : this.endpointsTracker.checkout();
     for (const ch of epChanges) applyChange(this.endpointsMap, ch, touched, sameEndpoints);

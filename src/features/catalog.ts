@@ -179,7 +179,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'NodeIPAM',
-    implemented: false,
+    implemented: true,
     components: ['controller'],
     description: 'The controller allocates Pod CIDRs to Nodes, for clusters where kube-controller-manager does not.',
     note: '',

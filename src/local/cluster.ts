@@ -127,7 +127,10 @@ export class LocalCluster {
     const logger = opts.logger ?? silentLogger;
     const progress = opts.progress ?? (() => undefined);
     const config = resolveLocalConfig(opts);
-    const nodes = localNodes(opts.nodes ?? 2);
+    // With the controller's NodeIPAM active, Nodes start without Pod CIDRs and the controller allocates them (as
+    // kube-controller-manager would otherwise); the agents wait for theirs.
+    const nodeIpam = config.controller.gates.enabled('NodeIPAM') && config.controller.config.nodeIPAM.enableNodeIPAM;
+    const nodes = localNodes(opts.nodes ?? 2, { assignPodCidrs: !nodeIpam });
     const lock = opts.stateDir ? lockStateDir(opts.stateDir) : undefined;
     progress('loading the API state');
     let store: Store;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeObject, WatchEvent } from '../apis/meta.js';
+import type { GroupVersionResource, KubeObject, WatchEvent } from '../apis/meta.js';
 import type { Pod } from '../apis/core.js';
 import { createStore, type Store } from './store.js';
 import { defaultResources, defineResource, gvr } from './registry.js';
@@ -22,7 +22,7 @@ function newStore(t: { after(fn: () => unknown): void }, opts: Parameters<typeof
 }
 
 /** Collects the events of a watch; `next(n)` waits for the n-th. */
-function collect(store: Store, opts: Parameters<Store['watch']>[1], g = gvr.pods) {
+function collect(store: Store, opts: Parameters<Store['watch']>[1], g: GroupVersionResource = gvr.pods) {
   const events: WatchEvent[] = [];
   const waiters: (() => void)[] = [];
   const handle = store.watch(g, opts, (e) => {
@@ -395,4 +395,19 @@ test('a CRD-like type registered in a few lines: cluster-scoped, status subresou
   assert.equal(st.metadata.generation, 1);
   const nf = await rejects(s.get(g, undefined, 'nope'), 'NotFound', 404);
   assert.equal(nf.message, 'traceflows.crd.antrea.io "nope" not found');
+});
+
+test('the event history is per type: churn on one type does not expire watches of another', async (t) => {
+  const s = newStore(t, { historySize: 3 });
+  const p = await s.create(gvr.pods, 'default', pod('a'));
+  for (let i = 0; i < 10; i++) await s.create(gvr.configmaps, 'default', { metadata: { name: `c${i}` } } as KubeObject);
+  await s.create(gvr.pods, 'default', pod('b'));
+  const w = collect(s, { resourceVersion: p.metadata.resourceVersion! });
+  const [ev] = await w.until(1);
+  assert.equal(ev!.type, 'ADDED');
+  assert.equal((ev!.object as KubeObject).metadata.name, 'b');
+  const old = collect(s, { resourceVersion: p.metadata.resourceVersion! }, gvr.configmaps);
+  const [ce] = await old.until(1);
+  assert.equal(ce!.type, 'ERROR', 'the configmap history did drop events after that RV');
+  w.handle.stop();
 });

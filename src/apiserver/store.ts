@@ -8,7 +8,8 @@
  * - Watchers are indexed by type, then by the value of an indexed field they pin (`spec.nodeName=n1`,
  *   `metadata.name=x`), else by namespace, else in a catch-all set. A write visits only the buckets its old and new
  *   object fall in, so its cost follows the watchers that could care, not the number of watchers or objects.
- * - A bounded history of events serves watches from a resourceVersion; older is 410 Expired.
+ * - A bounded history of events per type serves watches from a resourceVersion; older is 410 Expired. Per type,
+ *   so heavy Pod churn does not expire the resourceVersion of a Node watcher, as with kube-apiserver's watch cache.
  * - With `dataDir`, writes are logged durably before they are applied (see persist.ts).
  */
 import { randomUUID } from 'node:crypto';
@@ -38,7 +39,7 @@ export interface StoreOptions {
   resources?: Iterable<ResourceDef> | Registry;
   /** Persist to this directory (created if missing); state survives restarts. */
   dataDir?: string;
-  /** Events kept for watches from a resourceVersion (default 10 000). */
+  /** Events kept per type for watches from a resourceVersion (default 10 000). */
   historySize?: number;
   logger?: Logger;
   /** fdatasync every write before acknowledging it (default true; only with dataDir). */
@@ -195,21 +196,23 @@ class MemoryStore implements Store {
   private readonly orphans = new Map<string, StoredEntry>();
   private readonly watchIdx = new Map<string, WatchIndex>();
   private readonly watchers = new Set<Watcher>();
-  private readonly history: History;
+  /** Per type: its recent events, and the newest resourceVersion no longer among them (older watches: 410). */
+  private readonly histories = new Map<string, { events: History; compactedRv: number }>();
+  private readonly historySize: number;
   private readonly snapshots = new Map<string, ListSnapshot>();
   private readonly log: Logger;
   private readonly persistence: Persistence | undefined;
   private readonly bookmarkIntervalMs: number;
   private readonly continueTtlMs: number;
   private rv = 0;
-  /** The newest resourceVersion no longer in the history: watches from before it are 410 Expired. */
-  private compactedRv = 0;
+  /** The revision the store started from: nothing before it can be replayed (after a restart, the loaded RV). */
+  private baseRv = 0;
   private closed = false;
 
   constructor(opts: StoreOptions) {
     this.registry = opts.resources instanceof Registry ? opts.resources : new Registry(opts.resources ?? defaultResources());
     this.log = opts.logger ?? createLogger({ level: 'warn' });
-    this.history = new History(opts.historySize ?? 10_000);
+    this.historySize = opts.historySize ?? 10_000;
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 60_000;
     this.continueTtlMs = opts.continueTtlMs ?? 5 * 60_000;
     for (const def of this.registry.all()) this.tableFor(def);
@@ -218,7 +221,7 @@ class MemoryStore implements Store {
       this.persistence = new Persistence({ dataDir: opts.dataDir, logger: this.log, fsync: opts.fsync, compactEvery: opts.compactEvery });
       const state = this.persistence.load();
       this.rv = state.resourceVersion;
-      this.compactedRv = this.rv;
+      this.baseRv = this.rv;
       for (const [key, e] of state.objects) {
         const table = this.tables.get(e.gr);
         if (!table) {
@@ -377,6 +380,12 @@ class MemoryStore implements Store {
     }
   }
 
+  private historyOf(gr: string): { events: History; compactedRv: number } {
+    let h = this.histories.get(gr);
+    if (!h) this.histories.set(gr, (h = { events: new History(this.historySize), compactedRv: this.baseRv }));
+    return h;
+  }
+
   private *allOf(table: TypeTable): Generator<KubeObject> {
     for (const m of table.byNs.values()) yield* m.values();
   }
@@ -406,8 +415,9 @@ class MemoryStore implements Store {
     if (type === 'DELETED') this.remove(table, obj);
     else this.put(table, obj);
     const ev: HistoryEvent = { rv, gr, type, old, obj };
-    const dropped = this.history.push(ev);
-    if (dropped) this.compactedRv = dropped.rv;
+    const h = this.historyOf(gr);
+    const dropped = h.events.push(ev);
+    if (dropped) h.compactedRv = dropped.rv;
     this.dispatch(table, ev);
     if (this.persistence?.needsCompaction()) this.compactNow();
   }
@@ -594,7 +604,9 @@ class MemoryStore implements Store {
   stats(): StoreStats {
     let objects = 0;
     for (const t of this.tables.values()) objects += t.size;
-    return { objects, watchers: this.watchers.size, history: this.history.size, resourceVersion: String(this.rv) };
+    let history = 0;
+    for (const h of this.histories.values()) history += h.events.size;
+    return { objects, watchers: this.watchers.size, history, resourceVersion: String(this.rv) };
   }
 
   // ---------------------------------------------------------------- writes
@@ -904,11 +916,10 @@ class MemoryStore implements Store {
       const n = Number(rvs);
       if (!/^\d+$/.test(rvs) || !Number.isSafeInteger(n)) failed = statusOf('BadRequest', 400, `invalid resource version: "${rvs}"`);
       else if (n > this.rv) failed = tooLargeRv(n, this.rv).status;
-      else if (n < this.compactedRv) failed = statusOf('Expired', 410, `too old resource version: ${n} (${this.compactedRv + 1})`);
+      else if (n < this.historyOf(gr).compactedRv) failed = statusOf('Expired', 410, `too old resource version: ${n} (${this.historyOf(gr).compactedRv + 1})`);
       else {
         const views = new Map<string, KubeObject>();
-        for (const ev of this.history.after(n)) {
-          if (ev.gr !== gr) continue;
+        for (const ev of this.historyOf(gr).events.after(n)) {
           views.clear();
           this.decide(w, ev, views);
         }

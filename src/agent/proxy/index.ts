@@ -16,6 +16,7 @@ import { describeError } from '../../util/errors.js';
 import type { AgentContext } from '../context.js';
 import { Proxier, type InstalledFrontend, type ProxierStats } from './proxier.js';
 import { BoundedFrequencyRunner } from './runner.js';
+import { servedEndpointSliceVersion } from './sliceversion.js';
 
 export { Proxier } from './proxier.js';
 export { BoundedFrequencyRunner } from './runner.js';
@@ -48,7 +49,7 @@ export function antreaProxyModule(opts: AntreaProxyOptions = {}): ModuleDefiniti
   return defineModule<AgentContext>({
     name: 'antreaproxy',
     gate: 'AntreaProxy',
-    start(ctx) {
+    async start(ctx) {
       const useEndpointSlices = ctx.gateEnabled('EndpointSlice');
       const log = ctx.logger.child({ module: 'antreaproxy' });
       const cfg = ctx.config.antreaProxy;
@@ -89,7 +90,9 @@ export function antreaProxyModule(opts: AntreaProxyOptions = {}): ModuleDefiniti
       );
       let endpointsInformer: Informer<KubeObject>;
       if (useEndpointSlices) {
-        const slices = ctx.informers.informerFor<EndpointSlice>(gvr.endpointslices);
+        const version = await servedEndpointSliceVersion((r) => ctx.client.resource(r).list({ limit: 1 }));
+        if (version.version !== 'v1') log.info('the API server does not serve discovery.k8s.io/v1: reading EndpointSlices v1beta1');
+        const slices = ctx.informers.informerFor<EndpointSlice>(version);
         unsubscribe.push(
           slices.addEventHandler({
             onAdd: (s) => proxier.onEndpointSliceAdd(s),

@@ -5,7 +5,7 @@
  */
 import type { Pod, Service } from '../../apis/core.js';
 import type { Informer } from '../../client/informer.js';
-import type { PolicyRuleRegistry } from './policies.js';
+import type { PolicyLookup } from './policies.js';
 import type { Enricher, PodRef, PolicyRef, ServiceRef } from './types.js';
 
 const PROTO_BY_NAME: Readonly<Record<string, number>> = { TCP: 6, UDP: 17, SCTP: 132 };
@@ -27,7 +27,7 @@ export class ClusterIndex implements Enricher {
   private readonly frontends = new Map<string, ServiceRef>();
   private readonly frontendsByKey = new Map<string, string[]>();
 
-  constructor(private readonly policies?: PolicyRuleRegistry) {}
+  constructor(private readonly policies?: PolicyLookup) {}
 
   upsertPod(pod: Pod): void {
     const key = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;

@@ -1,7 +1,7 @@
 /**
  * FlowExporter (Alpha, agent): polls the Node's conntrack, keeps a store of Pod connections, and exports IPFIX
- * records in Antrea's template (37 IEs) to the configured collector, enriched with Pods, Nodes, Services and, when
- * the policy module registered its rules (policies.ts), the NetworkPolicy rules that allowed the flow.
+ * records in Antrea's template (37 IEs) to the configured collector, enriched with Pods, Nodes, Services and the
+ * NetworkPolicy rules that allowed the flow (as installed by the agent's NetworkPolicy module, policies.ts).
  * State on the agent API at `/flowexporter`.
  */
 import type { Pod, Service } from '../../apis/core.js';
@@ -11,11 +11,11 @@ import { AntreaError } from '../../util/errors.js';
 import type { AgentContext } from '../context.js';
 import { ClusterIndex } from './enrich.js';
 import { FlowExporter } from './exporter.js';
-import { policyRuleRegistry } from './policies.js';
+import { InstalledRuleLookup } from './policies.js';
 
 export { ClusterIndex } from './enrich.js';
 export { FlowExporter, observationDomainId, type FlowExporterOptions, type FlowExporterStats } from './exporter.js';
-export { PolicyRuleRegistry, policyRefOf, policyRuleRegistry, type RegisteredRule } from './policies.js';
+export { InstalledRuleLookup, policyRefOf, type PolicyLookup, type RuleInfo } from './policies.js';
 export { buildRecord, flowTemplates, flowTypeOf, TEMPLATE_ID_V4, TEMPLATE_ID_V6 } from './record.js';
 export { ConnectionStore, type PollResult, type StoreOptions } from './store.js';
 export { FlowEndReason, FlowType, PolicyTypeCode, RuleActionCode, type Connection, type Enricher } from './types.js';
@@ -44,7 +44,7 @@ export const flowExporter = defineModule<AgentContext>({
       );
     }
     const log = ctx.logger.child({ module: 'flowexporter' });
-    const index = new ClusterIndex(policyRuleRegistry(ctx.datapath));
+    const index = new ClusterIndex(new InstalledRuleLookup(ctx.nodeName));
     const pods = ctx.informers.informerFor<Pod>(gvr.pods);
     const services = ctx.informers.informerFor<Service>(gvr.services);
     const unfollow = index.follow(pods, services);

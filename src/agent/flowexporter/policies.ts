@@ -1,30 +1,28 @@
 /**
  * Which policy rule a conjunction id stands for. Conntrack only carries the conjunction ids of the Allow rules that
- * committed a connection (ct_label, see datapath/pipeline/stages/policy.ts); the names come from whoever installs the
- * rules. Antrea asks its NetworkPolicy controller (`GetNetworkPolicyByRuleFlowID`); here the agent's policy module
- * records each rule it hands to a Node's datapath in that datapath's registry:
- *
- *   policyRuleRegistry(ctx.datapath).set(rule)      // next to ctx.datapath.upsertPolicyRule(rule)
- *   policyRuleRegistry(ctx.datapath).delete(ruleID) // next to ctx.datapath.removePolicyRule(ruleID)
- *
- * Keyed by the Datapath object, so each agent of a local cluster has its own, and no module holds another's state.
+ * committed a connection (ct_label, see datapath/pipeline/stages/policy.ts); the names come from the agent's
+ * NetworkPolicy module, which publishes the rules it installed on each Node in `installedRules` (shared with the stats
+ * module; Antrea's flow exporter asks its NetworkPolicy controller the same question, `GetNetworkPolicyByRuleFlowID`).
  */
-import type { Datapath, PolicyRule, RuleDirection } from '../../datapath/types.js';
+import type { PolicyRule, RuleDirection } from '../../datapath/types.js';
+import { installedRules, type InstalledRule } from '../networkpolicy/index.js';
 import { PolicyTypeCode, RuleActionCode, type PolicyRef } from './types.js';
 
-/** A rule as the registry needs it; `ruleName` is the Antrea-native rule's name when it has one. */
-export type RegisteredRule = Pick<PolicyRule, 'ruleID' | 'conjID' | 'direction' | 'action' | 'kind' | 'policyRef'> & { ruleName?: string };
+export interface PolicyLookup {
+  lookup(conjID: number, direction: RuleDirection): PolicyRef | undefined;
+}
+
+/** A rule as the lookup needs it; `ruleName` is the Antrea-native rule's name when it has one. */
+export type RuleInfo = Pick<PolicyRule, 'conjID' | 'direction' | 'action' | 'kind' | 'policyRef'> & { ruleName?: string };
 
 const TYPE_BY_KIND: Readonly<Record<string, number>> = {
   K8sNetworkPolicy: PolicyTypeCode.K8sNetworkPolicy,
-  NetworkPolicy: PolicyTypeCode.K8sNetworkPolicy,
   AntreaNetworkPolicy: PolicyTypeCode.AntreaNetworkPolicy,
   AntreaClusterNetworkPolicy: PolicyTypeCode.AntreaClusterNetworkPolicy,
-  ClusterNetworkPolicy: PolicyTypeCode.AntreaClusterNetworkPolicy,
 };
 
 /** `K8sNetworkPolicy:ns/name`, `AntreaClusterNetworkPolicy:name` (or a bare name) as Antrea's policy IEs. */
-export function policyRefOf(rule: RegisteredRule): PolicyRef {
+export function policyRefOf(rule: RuleInfo): PolicyRef {
   const ref = rule.policyRef;
   const colon = ref.indexOf(':');
   const kind = colon >= 0 ? ref.slice(0, colon) : '';
@@ -39,44 +37,46 @@ export function policyRefOf(rule: RegisteredRule): PolicyRef {
   return { name, namespace, type, ruleName: rule.ruleName ?? '', action };
 }
 
-export class PolicyRuleRegistry {
-  private readonly byConj = new Map<string, PolicyRef>();
-  private readonly byRule = new Map<string, string>();
-
-  set(rule: RegisteredRule): void {
-    this.delete(rule.ruleID);
-    const k = conjKey(rule.conjID, rule.direction);
-    this.byConj.set(k, policyRefOf(rule));
-    this.byRule.set(rule.ruleID, k);
-  }
-
-  delete(ruleID: string): void {
-    const k = this.byRule.get(ruleID);
-    if (k === undefined) return;
-    this.byRule.delete(ruleID);
-    this.byConj.delete(k);
-  }
-
-  lookup(conjID: number, direction: RuleDirection): PolicyRef | undefined {
-    return this.byConj.get(conjKey(conjID, direction));
-  }
-
-  get size(): number {
-    return this.byRule.size;
-  }
-}
-
 function conjKey(conjID: number, direction: RuleDirection): string {
   return `${direction}|${conjID}`;
 }
 
-const registries = new WeakMap<Datapath, PolicyRuleRegistry>();
+/** A slower rebuild on misses at most this often: a label whose rule is gone must not rescan on every connection. */
+const MISS_REBUILD_MS = 200;
 
-export function policyRuleRegistry(datapath: Datapath): PolicyRuleRegistry {
-  let r = registries.get(datapath);
-  if (!r) {
-    r = new PolicyRuleRegistry();
-    registries.set(datapath, r);
+/**
+ * Looks rules up in what the NetworkPolicy module installed on one Node. The module replaces its entries on every
+ * sync, so a cached entry is trusted only while it is still the installed one; the index is rebuilt (one pass over
+ * the Node's rules) when it is not.
+ */
+export class InstalledRuleLookup implements PolicyLookup {
+  private index = new Map<string, { entry: InstalledRule; ref: PolicyRef }>();
+  private builtAt = -Infinity;
+
+  constructor(
+    private readonly nodeName: string,
+    private readonly rules: ReadonlyMap<string, ReadonlyMap<string, InstalledRule>> = installedRules,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  lookup(conjID: number, direction: RuleDirection): PolicyRef | undefined {
+    const installed = this.rules.get(this.nodeName);
+    if (!installed) return undefined;
+    const k = conjKey(conjID, direction);
+    const hit = this.index.get(k);
+    if (hit && installed.get(hit.entry.rule.ruleID) === hit.entry) return hit.ref;
+    if (!hit && this.now() - this.builtAt < MISS_REBUILD_MS) return undefined;
+    this.rebuild(installed);
+    return this.index.get(k)?.ref;
   }
-  return r;
+
+  private rebuild(installed: ReadonlyMap<string, InstalledRule>): void {
+    const index = new Map<string, { entry: InstalledRule; ref: PolicyRef }>();
+    for (const entry of installed.values()) {
+      const r = entry.rule;
+      index.set(conjKey(r.conjID, r.direction), { entry, ref: policyRefOf({ ...r, ...(entry.ruleName ? { ruleName: entry.ruleName } : {}) }) });
+    }
+    this.index = index;
+    this.builtAt = this.now();
+  }
 }

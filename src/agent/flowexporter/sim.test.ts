@@ -1,5 +1,5 @@
 // The flow exporter on the simulator's real conntrack: the datapath's ct_label layout (ingress rule id in bits 0..31,
-// egress in 32..63) decodes to the rules registered for that datapath, and the counters are the connection's.
+// egress in 32..63) decodes to the rules installed on that Node, and the counters are the connection's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimCluster } from '../../datapath/sim/cluster.js';
@@ -7,7 +7,8 @@ import { ManualClock } from '../../datapath/sim/clock.js';
 import { nodeConfig, peerOf, podOn } from '../../datapath/pipeline/testing.js';
 import type { Pod } from '../../apis/core.js';
 import { ClusterIndex } from './enrich.js';
-import { policyRuleRegistry } from './policies.js';
+import { InstalledRuleLookup } from './policies.js';
+import type { InstalledRule } from '../networkpolicy/index.js';
 import { buildRecord } from './record.js';
 import { ConnectionStore } from './store.js';
 import { FlowEndReason, FlowType, PolicyTypeCode, RuleActionCode, type Connection } from './types.js';
@@ -28,9 +29,12 @@ test('a connection allowed by an egress and an ingress rule names both policies,
   const ingress = { ruleID: 'knp-in', conjID: 5, direction: 'In' as const, action: 'Allow' as const, kind: 'K8sNetworkPolicy' as const, from: { ipBlocks: [a.ips[0]!] }, to: { ofPorts: [b.ofPort] }, services: [{ protocol: 'TCP' as const, port: 80 }], policyRef: 'K8sNetworkPolicy:default/allow-a' };
   await n1.upsertPolicyRule(egress);
   await n2.upsertPolicyRule(ingress);
-  // What the agent's policy module does next to each upsertPolicyRule.
-  policyRuleRegistry(n1).set(egress);
-  policyRuleRegistry(n2).set(ingress);
+  // What the agent's NetworkPolicy module publishes for each Node (its installedRules).
+  const { ruleName, ...egressRule } = egress;
+  const installed = new Map<string, Map<string, InstalledRule>>([
+    ['node1', new Map([[egress.ruleID, { rule: egressRule, policyUID: 'u1', ruleName } as InstalledRule]])],
+    ['node2', new Map([[ingress.ruleID, { rule: ingress, policyUID: 'u2' } as InstalledRule]])],
+  ]);
 
   const conn = await c.connect({ from: { pod: `${a.namespace}/${a.name}` }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP', exchanges: 2, close: true });
   assert.ok(conn.established, conn.failure?.dropped?.reason);
@@ -40,7 +44,7 @@ test('a connection allowed by an egress and an ingress rule names both policies,
     [b.ips[0]!, { name: b.name, node: 'node2' }],
   ]);
   const recordOn = async (node: 'node1' | 'node2') => {
-    const index = new ClusterIndex(policyRuleRegistry(node === 'node1' ? n1 : n2));
+    const index = new ClusterIndex(new InstalledRuleLookup(node, installed));
     for (const [ip, p] of pods) index.upsertPod({ metadata: { namespace: 'default', name: p.name }, spec: { nodeName: p.node, containers: [] }, status: { podIP: ip } } as unknown as Pod);
     const store = new ConnectionStore({ activeTimeoutMs: 5000, idleTimeoutMs: 5000, enricher: index });
     store.poll(await c.conntrack(node), clock.now());

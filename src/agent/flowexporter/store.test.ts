@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConnectionStore } from './store.js';
 import { ClusterIndex } from './enrich.js';
-import { PolicyRuleRegistry } from './policies.js';
+import { InstalledRuleLookup } from './policies.js';
+import type { InstalledRule } from '../networkpolicy/index.js';
+import type { PolicyRule } from '../../datapath/types.js';
 import { FlowEndReason, FlowType, noEnrichment, type Connection, type Enricher } from './types.js';
 import { buildRecord, flowTemplates } from './record.js';
 import { IpfixDecoder, IpfixEncoder } from '../../ipfix/index.js';
@@ -171,10 +173,12 @@ function service(ns: string, name: string, clusterIP: string, ports: { name?: st
 }
 
 test('enrichment: Pods by IP on any Node, the Service behind a DNAT, the policies behind ct_label, and the flow type', () => {
-  const policies = new PolicyRuleRegistry();
-  policies.set({ ruleID: 'r1', conjID: 7, direction: 'In', action: 'Allow', kind: 'K8sNetworkPolicy', policyRef: 'K8sNetworkPolicy:shop/allow-web' });
-  policies.set({ ruleID: 'r2', conjID: 9, direction: 'Out', action: 'Allow', kind: 'AntreaNative', policyRef: 'AntreaClusterNetworkPolicy:egress-ok', ruleName: 'rule-1' });
-  const idx = new ClusterIndex(policies);
+  const rule = (r: Omit<PolicyRule, 'from' | 'to'>, ruleName?: string) => ({ rule: { ...r, from: {}, to: {} }, policyUID: r.ruleID, ...(ruleName ? { ruleName } : {}) }) as InstalledRule;
+  const installed = new Map([
+    ['r1', rule({ ruleID: 'r1', conjID: 7, direction: 'In', action: 'Allow', kind: 'K8sNetworkPolicy', policyRef: 'K8sNetworkPolicy:shop/allow-web' })],
+    ['r2', rule({ ruleID: 'r2', conjID: 9, direction: 'Out', action: 'Allow', kind: 'AntreaNative', policyRef: 'AntreaClusterNetworkPolicy:egress-ok' }, 'rule-1')],
+  ]);
+  const idx = new ClusterIndex(new InstalledRuleLookup('node-1', new Map([['node-1', installed]])));
   idx.upsertPod(pod('shop', 'client', 'node-1', '10.10.0.2'));
   idx.upsertPod(pod('shop', 'web-1', 'node-2', '10.10.1.2'));
   idx.upsertPod(pod('shop', 'web-0', 'node-1', '10.10.0.3'));
@@ -257,4 +261,26 @@ test('a tuple reopened between polls is a new connection: its deltas start from 
   const out = drain(s, T0 + 21_000 + IDLE);
   assert.deepEqual(out.map((e) => [e.packets, e.delta, e.bytesDelta]), [[2, 2, 120]]);
   assert.equal(s.size, 1);
+});
+
+test('rule lookups follow the NetworkPolicy module as it replaces its installed rules, and do not rescan on every miss', () => {
+  let now = 0;
+  const installed = new Map<string, InstalledRule>();
+  const rules = new Map([['node-1', installed]]);
+  const lookup = new InstalledRuleLookup('node-1', rules, () => now);
+  const entry = (conjID: number, ref: string) => ({ rule: { ruleID: `r${conjID}`, conjID, direction: 'In', action: 'Allow', kind: 'AntreaNative', policyRef: ref, from: {}, to: {} }, policyUID: 'u' }) as InstalledRule;
+  installed.set('r3', entry(3, 'AntreaNetworkPolicy:ns/first'));
+  assert.equal(lookup.lookup(3, 'In')?.name, 'first');
+  assert.equal(lookup.lookup(3, 'Out'), undefined);
+  assert.equal(lookup.lookup(3, 'In')?.type, 2, 'Antrea NetworkPolicy');
+  // A sync replaces the entries: the cached one is stale and the index is rebuilt at once.
+  installed.clear();
+  installed.set('r3', entry(3, 'AntreaNetworkPolicy:ns/second'));
+  assert.equal(lookup.lookup(3, 'In')?.name, 'second');
+  // A rule added just after a rebuild is found once the miss back-off has passed.
+  installed.set('r4', entry(4, 'AntreaClusterNetworkPolicy:third'));
+  assert.equal(lookup.lookup(4, 'In'), undefined);
+  now += 1000;
+  assert.deepEqual(lookup.lookup(4, 'In'), { name: 'third', namespace: '', type: 3, ruleName: '', action: 1 });
+  assert.equal(new InstalledRuleLookup('node-2', rules).lookup(3, 'In'), undefined, 'another Node has its own rules');
 });

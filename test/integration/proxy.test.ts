@@ -275,6 +275,20 @@ describe('AntreaProxy: Services without a selector', () => {
     await programmed(c, key, 0);
   });
 
+  test('dual-stack slices: the IPv4 slice is used, the IPv6 one skipped (the datapath is IPv4-only)', async (t) => {
+    const c = await cluster(t, { gates: { EndpointSlice: true } });
+    const client = c.client();
+    const ips = await createPods(client, [pod('client', { app: 'client' }), pod('v4', { app: 'x' })]);
+    const svc = await createService(client, 'dual', { ports: [{ name: 'web', port: 8000, protocol: 'TCP' }], ipFamilies: ['IPv4', 'IPv6'] });
+    const slices = client.resource<EndpointSlice>(gvr.endpointslices).inNamespace(NS);
+    const base = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', ports: [{ name: 'web', port: 7000, protocol: 'TCP' as const }] };
+    await slices.create({ ...base, metadata: { name: 'dual-v6', namespace: NS, labels: { 'kubernetes.io/service-name': 'dual' } }, addressType: 'IPv6', endpoints: [{ addresses: ['fd00:10::5'], conditions: { ready: true } }] });
+    await slices.create({ ...base, metadata: { name: 'dual-v4', namespace: NS, labels: { 'kubernetes.io/service-name': 'dual' } }, addressType: 'IPv4', endpoints: [{ addresses: [ips.get('v4') as string], conditions: { ready: true } }] });
+    await programmed(c, `${NS}/dual:web/TCP`, 1);
+    const hits = await spread(c, 'client', { ip: svc.spec.clusterIP as string, port: 8000 }, 10);
+    assert.deepEqual([...hits.keys()], [`${NS}/v4`]);
+  });
+
   test('10,000 endpoints in one Service (100 hand-made EndpointSlices) are all programmed and balanced', async (t) => {
     const c = await cluster(t, { nodes: 1, gates: { EndpointSlice: true } });
     const client = c.client();

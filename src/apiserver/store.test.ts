@@ -411,3 +411,26 @@ test('the event history is per type: churn on one type does not expire watches o
   assert.equal(ce!.type, 'ERROR', 'the configmap history did drop events after that RV');
   w.handle.stop();
 });
+
+test('a handler that writes synchronously does not reorder events for other watchers, and a watch started in a handler gets no duplicates', async (t) => {
+  const s = newStore(t);
+  const seen: string[] = [];
+  let late: ReturnType<typeof collect> | undefined;
+  // The first watcher reacts to pod a by creating pod b, from inside its handler.
+  s.watch(gvr.pods, { namespace: 'default' }, (e) => {
+    const name = (e.object as KubeObject).metadata.name;
+    if (e.type === 'ADDED' && name === 'a') {
+      void s.create(gvr.pods, 'default', pod('b'));
+      late = collect(s, {});
+    }
+  });
+  s.watch(gvr.pods, { namespace: 'default' }, (e) => seen.push(`${e.type} ${(e.object as KubeObject).metadata.name} ${(e.object as KubeObject).metadata.resourceVersion}`));
+  await tick(); // both watches are live: events now go straight to the handlers
+  await s.create(gvr.pods, 'default', pod('a'));
+  await tick();
+  await tick();
+  assert.deepEqual(seen.map((x) => x.split(' ').slice(0, 2).join(' ')), ['ADDED a', 'ADDED b']);
+  const rvs = seen.map((x) => Number(x.split(' ')[2]));
+  assert.ok(rvs[0]! < rvs[1]!);
+  assert.deepEqual(late!.events.map((e) => `${e.type} ${(e.object as KubeObject).metadata.name}`), ['ADDED a', 'ADDED b']);
+});

@@ -103,6 +103,8 @@ interface Watcher {
   queue: WatchEvent[] | null;
   stopped: boolean;
   bucket: Set<Watcher> | undefined;
+  /** Events at or below this revision reached the watcher through its initial state or replay. */
+  sinceRv: number;
   finish: () => void;
 }
 
@@ -205,6 +207,8 @@ class MemoryStore implements Store {
   private readonly bookmarkIntervalMs: number;
   private readonly continueTtlMs: number;
   private rv = 0;
+  private dispatching = false;
+  private readonly pendingDispatch: [TypeTable, HistoryEvent][] = [];
   /** The revision the store started from: nothing before it can be replayed (after a restart, the loaded RV). */
   private baseRv = 0;
   private closed = false;
@@ -437,8 +441,27 @@ class MemoryStore implements Store {
     yield* this.orphans.values();
   }
 
-  /** Visits the watcher buckets an event can concern: never all watchers, never all objects. */
+  /**
+   * Delivers events one at a time: a handler that writes to the store synchronously queues its event behind the
+   * one being delivered, so every watcher still sees events in resourceVersion order.
+   */
   private dispatch(table: TypeTable, ev: HistoryEvent): void {
+    if (this.dispatching) {
+      this.pendingDispatch.push([table, ev]);
+      return;
+    }
+    this.dispatching = true;
+    try {
+      this.dispatchOne(table, ev);
+      for (let next = this.pendingDispatch.shift(); next; next = this.pendingDispatch.shift()) this.dispatchOne(next[0], next[1]);
+    } finally {
+      this.dispatching = false;
+      this.pendingDispatch.length = 0;
+    }
+  }
+
+  /** Visits the watcher buckets an event can concern: never all watchers, never all objects. */
+  private dispatchOne(table: TypeTable, ev: HistoryEvent): void {
     const idx = this.watchIdx.get(ev.gr);
     if (!idx) return;
     const views = new Map<string, KubeObject>();
@@ -466,6 +489,7 @@ class MemoryStore implements Store {
   }
 
   private decide(w: Watcher, ev: HistoryEvent, views: Map<string, KubeObject>): void {
+    if (ev.rv <= w.sinceRv) return;
     let type: WatchEvent['type'] | undefined;
     if (ev.type === 'MODIFIED') {
       const om = this.matches(w, ev.old);
@@ -889,6 +913,7 @@ class MemoryStore implements Store {
       queue: [],
       stopped: false,
       bucket: undefined,
+      sinceRv: -1,
       finish: () => {
         if (w.stopped) return;
         w.stopped = true;
@@ -928,6 +953,7 @@ class MemoryStore implements Store {
     if (failed) {
       w.queue!.push({ type: 'ERROR', object: failed });
     } else {
+      w.sinceRv = this.rv;
       this.watchers.add(w);
       w.bucket = this.bucketFor(w, def, fields);
       w.bucket.add(w);

@@ -102,11 +102,19 @@ export interface TrafficCounters {
 }
 
 /**
- * What an agent reports: for each policy (by UID), the counters since its datapath started counting. The controller
- * turns successive reports into deltas, so a lost or repeated report never double counts; the `epoch` changes when
- * the Node's counters restart from zero (a new datapath), which tells the controller to take the values as deltas.
+ * What an agent reports for NetworkPolicyStats: per policy (by UID), its totals since the agent first counted for
+ * it, and per rule the datapath counters it last read. Totals only grow, so the controller sums them over Nodes and
+ * a lost or repeated report can never double count; a restarted agent resumes from `lastRead`, so the packets
+ * counted while it was down are neither lost nor counted twice. (Antrea's agents push deltas instead.)
  */
 export interface NodeStatsSummary extends KubeObject {
-  epoch: string;
-  policies: { ref: NetworkPolicyReference; rules?: Record<string, TrafficCounters>; counters: TrafficCounters }[];
+  policies: PolicyStatsTotal[];
+  lastRead: Record<string, TrafficCounters>;
+}
+
+export interface PolicyStatsTotal {
+  ref: NetworkPolicyReference;
+  counters: TrafficCounters;
+  /** By rule name (Antrea-native policies). */
+  rules?: Record<string, TrafficCounters>;
 }

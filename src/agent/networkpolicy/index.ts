@@ -9,7 +9,7 @@
  * API server: the agent watches every controlplane object and keeps those spanning its Node.
  */
 import type { Pod } from '../../apis/core.js';
-import { controlplaneGvr, type AddressGroup, type AppliedToGroup, type ControlplaneNetworkPolicy } from '../../apis/controlplane.js';
+import { controlplaneGvr, type AddressGroup, type AppliedToGroup, type ControlplaneNetworkPolicy, type NetworkPolicyReference } from '../../apis/controlplane.js';
 import type { KubeObject } from '../../apis/meta.js';
 import { gvr } from '../../apiserver/registry.js';
 import type { DesiredStateChange, PolicyRule } from '../../datapath/types.js';
@@ -23,6 +23,7 @@ import { ConjIdAllocator } from './conjid.js';
 export interface InstalledRule {
   rule: PolicyRule;
   policyUID: string;
+  source: NetworkPolicyReference;
   ruleName?: string;
 }
 
@@ -59,7 +60,7 @@ export const networkPolicyAgent = defineModule<AgentContext>({
       const next = new Map<string, InstalledRule>();
       for (const d of drafts) {
         const rule = toRule(d, conjIds.idFor(d.ruleID), prios.get(d.ruleID));
-        const entry: InstalledRule = { rule, policyUID: d.policyUID, ...(d.ruleName ? { ruleName: d.ruleName } : {}) };
+        const entry: InstalledRule = { rule, policyUID: d.policyUID, source: d.source, ...(d.ruleName ? { ruleName: d.ruleName } : {}) };
         next.set(d.ruleID, entry);
         const old = installed.get(d.ruleID);
         if (!old || JSON.stringify(old.rule) !== JSON.stringify(rule)) changes.push({ kind: 'policyRule', op: 'upsert', rule });
@@ -127,6 +128,6 @@ export const networkPolicyAgent = defineModule<AgentContext>({
 });
 
 function toRule(d: RuleDraft, conjID: number, priority: number | undefined): PolicyRule {
-  const { rank: _rank, policyUID: _uid, ruleName: _name, ...rest } = d;
+  const { rank: _rank, policyUID: _uid, ruleName: _name, source: _source, ...rest } = d;
   return { ...rest, conjID, ...(priority !== undefined ? { priority } : {}) };
 }

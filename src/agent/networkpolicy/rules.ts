@@ -8,7 +8,7 @@
  * Pure: the agent module and the benchmark both call `buildNodeRules`; `assignPriorities` then places Antrea rules in
  * the total order (tier, policy priority, rule index) as OpenFlow priorities.
  */
-import type { AddressGroup, AppliedToGroup, ControlplaneNetworkPolicy, GroupMember, NetworkPolicyRule } from '../../apis/controlplane.js';
+import type { AddressGroup, AppliedToGroup, ControlplaneNetworkPolicy, GroupMember, NetworkPolicyReference, NetworkPolicyRule } from '../../apis/controlplane.js';
 import { BASELINE_TIER_PRIORITY } from '../../apis/crd/policy.js';
 import type { PolicyRule, PolicyService } from '../../datapath/types.js';
 import { cidrMinus } from './cidr.js';
@@ -19,6 +19,7 @@ export interface RuleDraft extends Omit<PolicyRule, 'conjID' | 'priority'> {
   rank?: { tier: number; policy: number; rule: number };
   /** For stats: the source policy and the rule's name. */
   policyUID: string;
+  source: NetworkPolicyReference;
   ruleName?: string;
 }
 
@@ -79,6 +80,7 @@ export function policyRules(
       kind,
       policyRef,
       policyUID: uid,
+      source: p.sourceRef,
       ...(r.name ? { ruleName: r.name } : {}),
       ...(r.enableLogging ? { enableLogging: true } : {}),
       ...(k8s ? {} : { rank: { tier: p.tierPriority ?? 0, policy: p.priority ?? 0, rule: idx } }),
@@ -116,6 +118,7 @@ export function policyRules(
         kind,
         policyRef,
         policyUID: uid,
+        source: p.sourceRef,
         from: dir === 'In' ? { ipBlocks: [NO_PEER] } : targetSide,
         to: dir === 'In' ? targetSide : { ipBlocks: [NO_PEER] },
       });

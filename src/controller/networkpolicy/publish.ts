@@ -12,6 +12,7 @@ import type { Logger } from '../../util/log.js';
 
 interface Pending {
   gvr: GroupVersionResource;
+  namespace?: string;
   name: string;
   desired: (() => KubeObject | undefined) | null;
 }
@@ -29,8 +30,8 @@ export class Publisher {
   ) {}
 
   /** `desired` is read when the write happens (the latest state); null or undefined from it deletes. */
-  set(gvr: GroupVersionResource, name: string, desired: (() => KubeObject | undefined) | null): void {
-    this.pending.set(`${gvr.resource}/${name}`, { gvr, name, desired });
+  set(gvr: GroupVersionResource, name: string, desired: (() => KubeObject | undefined) | null, namespace?: string): void {
+    this.pending.set(`${gvr.group}/${gvr.resource}/${namespace ?? ''}/${name}`, { gvr, name, desired, ...(namespace ? { namespace } : {}) });
     this.kick();
   }
 
@@ -39,9 +40,9 @@ export class Publisher {
     while (this.running) await this.running;
   }
 
-  async prune(gvr: GroupVersionResource, keep: (name: string) => boolean): Promise<void> {
+  async prune(gvr: GroupVersionResource, keep: (name: string, namespace?: string) => boolean): Promise<void> {
     const list = await this.client.resource(gvr).list();
-    for (const o of list.items) if (!keep(o.metadata.name ?? '')) this.set(gvr, o.metadata.name ?? '', null);
+    for (const o of list.items) if (!keep(o.metadata.name ?? '', o.metadata.namespace)) this.set(gvr, o.metadata.name ?? '', null, o.metadata.namespace);
   }
 
   stop(): void {
@@ -71,7 +72,7 @@ export class Publisher {
   }
 
   private async write(key: string, p: Pending): Promise<void> {
-    const r = this.client.resource(p.gvr);
+    const r = p.namespace ? this.client.resource(p.gvr).inNamespace(p.namespace) : this.client.resource(p.gvr);
     const obj = p.desired?.();
     if (!obj) {
       this.versions.delete(key);

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import type { Namespace, Pod } from '../../src/apis/core.js';
 import type { KubeObject } from '../../src/apis/meta.js';
 import { gvr } from '../../src/apiserver/registry.js';
-import { policyGvr } from '../../src/apis/crd/policy.js';
+import { policyGvr, type ClusterNetworkPolicy } from '../../src/apis/crd/policy.js';
+import type { NetworkPolicy } from '../../src/apis/networking.js';
 import { statsGvr, type AntreaClusterNetworkPolicyStats, type NetworkPolicyStats } from '../../src/apis/stats.js';
 import { DEFAULT_MANIFEST, LocalCluster } from '../../src/local/cluster.js';
 import { createLogger } from '../../src/util/log.js';
@@ -75,7 +76,7 @@ async function statsOf<T extends KubeObject>(r: ReturnType<ReturnType<LocalClust
 test('Antrea policy stats sum both Nodes, per policy and per rule; an agent restart loses and repeats nothing', async () => {
   const c = cluster.client();
   // Egress from every client to web: counted on node-1 (prod/client) and node-2 (dev/client).
-  await c.resource(policyGvr.clusternetworkpolicies).create({
+  await c.resource<ClusterNetworkPolicy>(policyGvr.clusternetworkpolicies).create({
     apiVersion: 'crd.antrea.io/v1alpha1',
     kind: 'ClusterNetworkPolicy',
     metadata: { name: 'clients-to-web' },
@@ -114,7 +115,7 @@ test('Antrea policy stats sum both Nodes, per policy and per rule; an agent rest
 
 test('K8s NetworkPolicy stats, namespaced; a deleted policy takes its stats with it', async () => {
   const c = cluster.client();
-  const np = c.resource(policyGvr.k8snetworkpolicies).inNamespace('prod');
+  const np = c.resource<NetworkPolicy>(policyGvr.k8snetworkpolicies).inNamespace('prod');
   await np.create({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'web-from-prod', namespace: 'prod' }, spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: {} }] }] } });
   const r = c.resource(statsGvr.networkpolicystats).inNamespace('prod');
   await statsOf<NetworkPolicyStats>(r, 'web-from-prod', 0);

@@ -124,13 +124,23 @@ export class OvsCluster implements DatapathExecutor {
     this.closed = true;
     for (const h of this.helpers.values()) h.stop();
     this.helpers.clear();
+    // Best effort per step: one failing teardown step must not leave the other namespaces and daemons behind.
+    const errors: unknown[] = [];
+    const step = async (fn: () => Promise<unknown> | unknown) => {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
     for (const n of this.nodes.values()) {
-      await n.stop();
-      for (const p of n.host.pluggedPods()) await delNetns(p.netns);
-      await delNetns(n.netns);
+      await step(() => n.stop());
+      for (const p of n.host.pluggedPods()) await step(() => delNetns(p.netns));
+      await step(() => delNetns(n.netns));
     }
-    await delNetns(this.underlayNetns);
-    rmSync(this.dir, { recursive: true, force: true });
+    await step(() => delNetns(this.underlayNetns));
+    await step(() => rmSync(this.dir, { recursive: true, force: true }));
+    if (errors.length) this.log.warn('OVS cluster teardown had errors', { cluster: this.tag, errors: errors.map(String) });
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ export class PodHelper {
         }
       });
       child.stderr.resume();
+      child.stdin.on('error', () => undefined); // a helper that died is reported by its exit, not by EPIPE
     });
     return this.ready;
   }

@@ -3,6 +3,7 @@ import { checkFeatureGates, getUsage, listFeatureGates, manifestGateStatuses, re
 import { flowsCommand } from './flows.js';
 import { traceflowCommand } from './traceflow.js';
 import { getLiveFeatureGates } from './live.js';
+import { getStats, isStatsResource } from './stats.js';
 import { EXIT_USAGE, oneOf, parseFlags, processIO, runCommand, UsageError, type CliIO } from './io.js';
 
 const usage = `usage: antctl COMMAND [ARGS]
@@ -16,6 +17,8 @@ Commands:
       edits the gates in MANIFEST in place, keeping comments and layout
   get featuregates [--manifest FILE] [--kubeconfig FILE] [-o table|json]
       the effective gates per component: of MANIFEST, or of the running cluster
+  get networkpolicystats|antreaclusternetworkpolicystats|antreanetworkpolicystats [NAME] [-n NS|-A] [-o table|json]
+      per-policy traffic stats (sessions, packets, bytes) from the running cluster
   traceflow -S NS/POD -D NS/POD|NS/SVC|IP [-f FLOW] [--live-traffic] [--dropped-only] [-t TIMEOUT] [-o yaml|json]
       traces a packet through the running cluster and prints where it went (exit 1 when it failed)
   version                                                          the antctl version
@@ -36,6 +39,7 @@ export async function antctl(argv: string[], io: CliIO): Promise<number> {
     }
     if (command === 'get') {
       if (sub === 'featuregates' || sub === 'featuregate' || sub === 'fg') return getFeatureGates(io, rest);
+      if (isStatsResource(sub)) return getStats(io, sub, rest);
       throw new UsageError(`unknown resource ${JSON.stringify(sub ?? '')} for get\n${usage}`);
     }
     if (command === 'flows') return flowsCommand(io, sub === undefined ? [] : [sub, ...rest]);

@@ -141,7 +141,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'NodePortLocal',
-    implemented: false,
+    implemented: true,
     components: ['agent'],
     description: "Makes each port of a Service's backend Pods reachable through a port of the Pod's Node, published as a Pod annotation.",
     note: 'Important user-facing change in v1.2.0',

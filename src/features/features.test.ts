@@ -43,11 +43,11 @@ describe('the catalog at v1.5.0', () => {
 
   test('a feature antrea-ts does not implement yet stays off: turning it on is an error, off is accepted', () => {
     const g = newFeatureGate();
-    const problems = g.setFromMap({ NodePortLocal: true, Egress: false });
-    assert.deepEqual(problems.map((p) => [p.code, p.gate]), [['ERR_GATE_NOT_IMPLEMENTED', 'NodePortLocal']]);
-    assert.match(problems[0]?.message ?? '', /NodePortLocal is not implemented by antrea-ts yet/);
-    assert.deepEqual(newFeatureGate().setFromMap({ NodePortLocal: false }), []);
-    assert.equal(newFeatureGate().enabled('NodePortLocal'), false, 'Beta by the catalog, but not provided');
+    const problems = g.setFromMap({ Multicast: true, SecondaryNetwork: false });
+    assert.deepEqual(problems.map((p) => [p.code, p.gate]), [['ERR_GATE_NOT_IMPLEMENTED', 'Multicast']]);
+    assert.match(problems[0]?.message ?? '', /Multicast is not implemented by antrea-ts yet/);
+    assert.deepEqual(newFeatureGate().setFromMap({ Multicast: false }), []);
+    assert.equal(newFeatureGate().enabled('NodePortLocal'), true, 'Beta and implemented: on by default');
   });
 
   test('ServiceExternalIP is known to Antrea 1.5 but not implemented: its own error', () => {

@@ -109,7 +109,7 @@ describe('feature gates in the running processes', () => {
     const agentGates = (await res.json()) as Array<{ component: string; name: string; status: string; version: string }>;
     assert.deepEqual(agentGates.find((g) => g.name === 'Traceflow'), { component: 'agent', name: 'Traceflow', status: 'Disabled', version: 'BETA' });
     assert.deepEqual(agentGates.find((g) => g.name === 'EndpointSlice'), { component: 'agent', name: 'EndpointSlice', status: 'Enabled', version: 'ALPHA' });
-    assert.deepEqual(agentGates.find((g) => g.name === 'NodePortLocal'), { component: 'agent', name: 'NodePortLocal', status: 'Disabled', version: 'BETA' }, 'not implemented yet, so not enabled');
+    assert.deepEqual(agentGates.find((g) => g.name === 'NodePortLocal'), { component: 'agent', name: 'NodePortLocal', status: 'Enabled', version: 'BETA' }, 'Beta, on by default');
     assert.ok(!agentGates.some((g) => g.name === 'NodeIPAM'), 'controller-only gates are not listed by the agent');
     const ctrl = (await (await fetch(`${cluster.controller.url}/featuregates`)).json()) as Array<{ component: string; name: string; status: string }>;
     assert.deepEqual(ctrl.filter((g) => g.name === 'Traceflow').map((g) => [g.component, g.status]), [['agent', 'Disabled'], ['controller', 'Disabled']]);

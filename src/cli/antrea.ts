@@ -19,8 +19,10 @@ import { renderTable } from './table.js';
 const usage = `usage: antrea local COMMAND [ARGS]
 
 Commands:
-  up [--nodes N] [--manifest FILE] [--state DIR] [--port P] [--feature-gates A=true,...] [--apply FILE] [--log-level L]
-      runs the API server, antrea-controller and one antrea-agent per Node, until Ctrl-C
+  up [--nodes N] [--manifest FILE] [--state DIR] [--port P] [--feature-gates A=true,...] [--apply FILE]
+     [--datapath sim|ovs] [--log-level L]
+      runs the API server, antrea-controller and one antrea-agent per Node, until Ctrl-C; --datapath ovs gives each
+      Node a network namespace with its own Open vSwitch and each Pod a namespace (root, Linux)
   apply -f FILE                          creates or updates the objects of FILE (YAML or JSON, several documents)
   get KIND [NAME] [-n NS | -A] [-o table|json|yaml]
   delete KIND NAME [-n NS]
@@ -69,10 +71,12 @@ async function up(io: CliIO, args: string[]): Promise<number> {
       port: { type: 'string' },
       'feature-gates': { type: 'string' },
       apply: { type: 'string' },
+      datapath: { type: 'string' },
       'log-level': { type: 'string', short: 'v' },
     },
     usage,
   );
+  const datapath = oneOf(values.datapath, ['sim', 'ovs'] as const, '--datapath', 'sim');
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const nodes = values.nodes === undefined ? 2 : Number(values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1) throw new UsageError(`--nodes must be a positive number, not ${JSON.stringify(values.nodes)}`);
@@ -103,13 +107,14 @@ async function up(io: CliIO, args: string[]): Promise<number> {
     gates,
     logger,
     progress,
+    datapath,
     ...(values.manifest ? { manifestPath: resolve(io.cwd, values.manifest) } : {}),
   }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new AntreaError('ERR_PORT_IN_USE', `port ${port} is in use; choose another with --port`);
     throw err;
   });
   const control = await startControlServer(cluster, stateDir, logger);
-  io.stdout(`antrea local is up: ${nodes} Node${nodes > 1 ? 's' : ''} in ${Date.now() - started} ms\n`);
+  io.stdout(`antrea local is up: ${nodes} Node${nodes > 1 ? 's' : ''} (${datapath} datapath) in ${Date.now() - started} ms\n`);
   io.stdout(`API server: ${cluster.url}\n`);
   io.stdout(`kubeconfig: ${kubeconfigPath(stateDir)}\n`);
   io.stdout(`try: kubectl --kubeconfig ${kubeconfigPath(stateDir)} get pods -A, or antctl get featuregates\n`);

@@ -34,7 +34,9 @@ import { AntreaError } from '../util/errors.js';
 import { SimCluster } from '../datapath/sim/cluster.js';
 import type { NodeDatapath } from '../agent/nodedatapath.js';
 import { simTraceflowDatapath } from '../agent/traceflow/simdatapath.js';
-import type { NodeConfig } from '../datapath/types.js';
+import type { Datapath, NodeConfig } from '../datapath/types.js';
+import type { DatapathExecutor } from '../datapath/traffic.js';
+import type { PipelineCompiler } from '../datapath/pipeline/compiler.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { startEndpointsController } from './kube/endpoints-controller.js';
 import { startKubelets } from './kube/kubelet.js';
@@ -65,6 +67,8 @@ export interface LocalClusterOptions {
   logger?: Logger;
   agentModules?: readonly ModuleDefinition<AgentContext>[];
   controllerModules?: readonly ModuleDefinition<ControllerContext>[];
+  /** The datapath: the software simulator (default), or Open vSwitch in network namespaces (root, Linux). */
+  datapath?: LocalDatapathKind;
   /** Called with progress lines during start-up (for a terminal). */
   progress?: (line: string) => void;
 }
@@ -102,6 +106,25 @@ export function resolveLocalConfig(opts: Pick<LocalClusterOptions, 'manifestPath
   return { agent: loaded.agent as ResolvedAgent, controller: loaded.controller as ResolvedController, configMap };
 }
 
+export type LocalDatapathKind = 'sim' | 'ovs';
+
+/** What the local cluster needs of an executor beyond the traffic API: its Nodes, with their compilers. */
+type LocalNode = Datapath & { nodeName: string; compiler: PipelineCompiler };
+type LocalExecutor = Omit<DatapathExecutor, 'addNode'> & {
+  nodeList(): LocalNode[];
+  addNode(cfg: NodeConfig): Promise<LocalNode>;
+};
+
+async function createExecutor(kind: LocalDatapathKind, logger: Logger): Promise<LocalExecutor> {
+  if (kind === 'sim') return new SimCluster({ logger });
+  // Loaded only when asked for: the OVS executor shells out to ip, ovs-vsctl and friends, as root.
+  const { ovsAvailable } = await import('../datapath/ovs/exec.js');
+  const available = await ovsAvailable();
+  if (!available.ok) throw new AntreaError('ERR_OVS_UNAVAILABLE', `the ovs datapath cannot run here: ${available.reason}`, { field: 'datapath' });
+  const { OvsCluster } = await import('../datapath/ovs/cluster.js');
+  return OvsCluster.create({ logger });
+}
+
 export class LocalCluster {
   readonly agents = new Map<string, Agent>();
   #kube: Stoppable[] = [];
@@ -110,8 +133,7 @@ export class LocalCluster {
   #controller: Controller | undefined;
   #lock: StateLock | undefined;
 
-  /** The simulated network every Node's datapath is part of. */
-  readonly sim: SimCluster;
+  #executor: LocalExecutor;
 
   private constructor(
     readonly store: Store,
@@ -119,8 +141,20 @@ export class LocalCluster {
     readonly nodeNames: readonly string[],
     private readonly opts: LocalClusterOptions,
     private readonly logger: Logger,
+    executor: LocalExecutor,
   ) {
-    this.sim = new SimCluster({ logger: logger.child({ component: 'datapath' }) });
+    this.#executor = executor;
+  }
+
+  /** The datapath executor every Node's datapath is part of: the simulator, or Open vSwitch in namespaces. */
+  get executor(): Omit<DatapathExecutor, 'addNode'> {
+    return this.#executor;
+  }
+
+  /** The simulated network (the default datapath); an error on a cluster running the OVS datapath. */
+  get sim(): SimCluster {
+    if (!(this.#executor instanceof SimCluster)) throw new AntreaError('ERR_NOT_SIMULATED', 'this local cluster runs the ovs datapath, not the simulator');
+    return this.#executor;
   }
 
   static async start(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
@@ -140,7 +174,15 @@ export class LocalCluster {
       lock?.release();
       throw err;
     }
-    const cluster = new LocalCluster(store, config, nodes.map((n) => n.metadata.name as string), opts, logger);
+    let executor: LocalExecutor;
+    try {
+      executor = await createExecutor(opts.datapath ?? 'sim', logger.child({ component: 'datapath' }));
+    } catch (err) {
+      await store.close();
+      lock?.release();
+      throw err;
+    }
+    const cluster = new LocalCluster(store, config, nodes.map((n) => n.metadata.name as string), opts, logger, executor);
     cluster.#lock = lock;
     try {
       await cluster.#bootstrap(nodes);
@@ -223,7 +265,7 @@ export class LocalCluster {
 
   /** Sends traffic through the cluster's datapath (see `antrea local traffic`). */
   traffic(req: TrafficRequest): Promise<TrafficSummary> {
-    return runTraffic(this.client(), this.sim, this.nodeNames[0] as string, req);
+    return runTraffic(this.client(), this.#executor, this.nodeNames[0] as string, req);
   }
 
   /** Stops everything; the state directory keeps the API state for the next start. */
@@ -235,22 +277,24 @@ export class LocalCluster {
     await this.#kubeInformers?.stop();
     await this.#api?.close();
     this.#api = undefined;
-    await this.sim.close();
+    await this.#executor.close();
     await this.store.close();
     this.#lock?.release();
     this.#lock = undefined;
   }
 
-  /** A Node's simulated datapath: created on the agent's first start, the same one after an agent restart. */
+  /** A Node's datapath: created on the agent's first start, the same one after an agent restart (as OVS outlives it). */
   async #nodeDatapath(cfg: NodeConfig): Promise<NodeDatapath> {
-    const existing = this.sim.nodeList().find((n) => n.nodeName === cfg.nodeName);
-    const node = existing ?? (await this.sim.addNode(cfg));
+    const executor = this.#executor;
+    const existing = executor.nodeList().find((n) => n.nodeName === cfg.nodeName);
+    const node = existing ?? (await executor.addNode(cfg));
     if (existing) await node.setNodeConfig(cfg);
     return {
       datapath: node,
       pods: async () => [...node.compiler.podsByKey().values()],
-      conntrack: () => this.sim.conntrack(cfg.nodeName),
-      traceflow: simTraceflowDatapath(this.sim, cfg.nodeName),
+      conntrack: () => executor.conntrack(cfg.nodeName),
+      // Traceflow's packet-out and packet-ins are modelled by the simulator; on OVS, Traceflows end Failed saying so.
+      ...(executor instanceof SimCluster ? { traceflow: simTraceflowDatapath(executor, cfg.nodeName) } : {}),
     };
   }
 

@@ -309,6 +309,16 @@ export class OvsCluster implements DatapathExecutor {
     return res;
   }
 
+  /**
+   * More exchanges on a TCP connection that connect() left open (same socket and source port): proves an
+   * established connection survives a datapath change such as an agent restart. Returns the exchanges completed.
+   */
+  async exchangeOn(from: Endpoint, srcPort: number, exchanges = 1, payloadLength = 100): Promise<number> {
+    const src = this.source(from);
+    const r = await this.helper(src.netns).call({ op: 'again', srcPort, exchanges, payload: payloadLength, timeoutMs: 3000 });
+    return r.exchanges ?? 0;
+  }
+
   /** The MAC a Pod or host would address: the peer Pod on the same subnet (OVS answers ARP), else the gateway. */
   private async nextHopMac(src: Source, dst: string): Promise<string> {
     for (const p of src.node.host.pluggedPods()) if (p.pod.ips.includes(dst)) return p.pod.mac;

@@ -45,6 +45,8 @@ export class OvsNode implements Datapath {
   /** Flows as installed, by identity (for modify-vs-readd on a cookie change). */
   private readonly flowsById = new Map<string, Flow>();
   private snapshot?: { flows: Map<string, DumpedFlow>; groups: Map<number, string>; kept: Set<string>; keptGroups: Set<number> };
+  /** Lines sent to OVS so far (flow and group bundles): what a restart re-applied, for tests and logs. */
+  readonly pushed = { flowLines: 0, groupLines: 0 };
   /** Serialises pushes: a diff lands completely before the next one starts. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -181,10 +183,14 @@ export class OvsNode implements Datapath {
     }
     for (const f of diff.modified) modFlows.push([this.flowsById.get(flowIdentity(f)), f]);
     const gAdd = groupBundle({ add: addGroups, modify: modGroups });
+    const count = (text: string) => (text ? text.split('\n').length - 1 : 0);
+    this.pushed.groupLines += count(gAdd);
     if (gAdd) await this.ovs.ofctl('add-groups', BRIDGE, ['-'], { input: gAdd });
     const fb = flowBundle({ add: addFlows, modify: modFlows, remove: diff.removed });
+    this.pushed.flowLines += count(fb);
     if (fb) await this.ovs.ofctl('add-flows', BRIDGE, ['-'], { input: fb });
     const gDel = groupRemoveBundle(diff.removedGroups);
+    this.pushed.groupLines += count(gDel);
     if (gDel) await this.ovs.ofctl('add-groups', BRIDGE, ['-'], { input: gDel });
     for (const f of [...diff.added, ...diff.modified]) this.flowsById.set(flowIdentity(f), f);
     for (const f of diff.removed) this.flowsById.delete(flowIdentity(f));

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const servers = new Map();
-const kept = [];
+const kept = new Map(); // source port -> open TCP socket, for exchanges across a datapath restart
 
 function listen(proto, port) {
   const key = `${proto}/${port}`;
@@ -36,21 +36,35 @@ function tcpConnect(r) {
     sock.on('connect', async () => {
       res.established = true;
       if (r.synOnly) { clearTimeout(timer); sock.resetAndDestroy(); resolve(res); return; }
-      let buf = 0;
-      let want = 0;
-      let wake = () => {};
-      sock.on('data', (d) => { buf += d.length; if (buf >= want) wake(); });
-      for (let i = 0; i < r.exchanges; i++) {
-        want += r.payload;
-        const got = new Promise((w) => { wake = w; });
-        sock.write(Buffer.alloc(r.payload, 0x61));
-        if (buf < want) await got;
-        res.exchanges++;
-      }
+      const conv = { sock, buf: 0, want: 0, wake: () => {} };
+      sock.on('data', (d) => { conv.buf += d.length; if (conv.buf >= conv.want) conv.wake(); });
+      res.exchanges = await talk(conv, r.exchanges, r.payload);
       clearTimeout(timer);
-      if (r.close) sock.end(); else kept.push(sock);
+      if (r.close) sock.end(); else kept.set(r.srcPort, conv);
       resolve(res);
     });
+  });
+}
+
+async function talk(conv, exchanges, payload) {
+  let done = 0;
+  for (let i = 0; i < exchanges; i++) {
+    conv.want += payload;
+    const got = new Promise((w) => { conv.wake = w; });
+    conv.sock.write(Buffer.alloc(payload, 0x61));
+    if (conv.buf < conv.want) await got;
+    done++;
+  }
+  return done;
+}
+
+/** More request/response exchanges on a connection opened earlier (same socket, same source port). */
+function again(r) {
+  const conv = kept.get(r.srcPort);
+  if (!conv || conv.sock.destroyed) return Promise.resolve({ established: false, error: 'no open connection from that port' });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ established: true, exchanges: 0, error: 'timeout' }), r.timeoutMs);
+    talk(conv, r.exchanges, r.payload).then((n) => { clearTimeout(timer); resolve({ established: true, exchanges: n }); });
   });
 }
 
@@ -100,6 +114,7 @@ rl.on('line', async (line) => {
   let reply;
   try {
     if (msg.op === 'listen') { await listen(msg.proto, msg.port); reply = { ok: true }; }
+    else if (msg.op === 'again') reply = await again(msg);
     else if (msg.op === 'connect') {
       reply = msg.proto === 'TCP' ? await tcpConnect(msg) : msg.proto === 'UDP' ? await udpExchange(msg) : await ping(msg);
     } else reply = { error: `unknown op ${msg.op}` };

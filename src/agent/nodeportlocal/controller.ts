@@ -145,7 +145,7 @@ export class NodePortLocalController {
         if (e.podIP === podIP && wanted.has(`${e.podPort}:${p}`)) continue;
         this.table.remove(e.podIP, e.podPort, p);
         removals.push({ kind: 'nodePortLocal', op: 'remove', key: mappingKey(p, e.nodePort) });
-        freed = true;
+        if (this.table.find(e.podIP, e.podPort) === undefined) freed = true;
       }
     }
     for (const k of this.pendingRemovals) {

@@ -15,6 +15,7 @@ import { statsGvr, type AntreaClusterNetworkPolicyStats, type NetworkPolicyStats
 import { DEFAULT_MANIFEST, LocalCluster } from '../../src/local/cluster.js';
 import { createLogger } from '../../src/util/log.js';
 import { waitFor } from '../helpers/cluster.js';
+import { controlplaneGvr } from '../../src/apis/controlplane.js';
 
 let cluster: LocalCluster;
 const ips = new Map<string, string>();
@@ -134,4 +135,29 @@ test('K8s NetworkPolicy stats, namespaced; a deleted policy takes its stats with
   assert.ok(all.items.some((i) => i.metadata.name === 'web-from-prod' && i.metadata.namespace === 'prod'), 'listed across all namespaces');
   await np.delete('web-from-prod');
   await waitFor('stats deleted with the policy', async () => (await r.tryGet('web-from-prod')) === undefined || undefined);
+});
+
+test('gates off: no Antrea policy enforcement, no Tiers, no stats collected; K8s policies still enforced', async (t) => {
+  const off = await LocalCluster.start({ nodes: 1, http: false, manifestText, logger: createLogger({ level: 'error', format: 'text' }), gates: { AntreaPolicy: false, NetworkPolicyStats: false } });
+  t.after(() => off.stop());
+  const c = off.client();
+  for (const name of ['a', 'b']) {
+    await c.resource<Pod>(gvr.pods).inNamespace('default').create({ metadata: { name, namespace: 'default', labels: { app: name } }, spec: { nodeName: 'node-1', containers: [{ name: 'c' }] } });
+  }
+  const ip = await waitFor('b has an address', async () => (await c.resource<Pod>(gvr.pods).inNamespace('default').get('b')).status?.podIP);
+  await c.resource<ClusterNetworkPolicy>(policyGvr.clusternetworkpolicies).create({
+    apiVersion: 'crd.antrea.io/v1alpha1',
+    kind: 'ClusterNetworkPolicy',
+    metadata: { name: 'drop-all' },
+    spec: { tier: 'application', priority: 1, appliedTo: [{ podSelector: {} }], ingress: [{ action: 'Drop' }] },
+  });
+  const conn = async () => (await off.sim.connect({ from: { pod: 'default/a' }, to: { ip, port: 80 }, protocol: 'TCP', trace: false })).established;
+  await settle();
+  assert.equal(await conn(), true, 'the ClusterNetworkPolicy is not enforced with AntreaPolicy off');
+  assert.deepEqual((await c.resource(policyGvr.tiers).list()).items, [], 'no system Tiers');
+  await c.resource<NetworkPolicy>(policyGvr.k8snetworkpolicies).inNamespace('default').create({ metadata: { name: 'deny', namespace: 'default' }, spec: { podSelector: { matchLabels: { app: 'b' } } } });
+  await waitFor('the K8s policy is enforced', async () => (await conn()) === false || undefined);
+  await settle();
+  assert.deepEqual((await c.resource(statsGvr.networkpolicystats).list()).items, [], 'no stats objects');
+  assert.deepEqual((await c.resource(controlplaneGvr.nodestatssummaries).list()).items, [], 'no agent reports');
 });

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { antreaController } from '../../src/cli/antrea-controller.js';
+import { antreaAgent } from '../../src/cli/antrea-agent.js';
+import type { Pod } from '../../src/apis/core.js';
+import { gvr } from '../../src/apiserver/registry.js';
 import { antctl } from '../../src/cli/antctl.js';
 import { capture } from '../../src/cli/testing.js';
 import { freePort, startLocalCluster, tempDir, waitFor } from '../helpers/cluster.js';
@@ -42,4 +45,40 @@ test('antrea-controller refuses a bad conf with every problem on one line each',
   const missing = await capture(antreaController, ['--config', join(dir, 'nope.conf')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /cannot read .*nope\.conf/);
+});
+
+test('antrea-agent --datapath sim joins a running cluster as one more Node and wires its Pods', async (t) => {
+  const stateDir = tempDir(t);
+  const cluster = await startLocalCluster(t, { nodes: 1, stateDir, http: { port: 0 } });
+  const client = cluster.client();
+  await client.resource(gvr.nodes).create({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'extra' },
+    spec: { podCIDR: '10.10.200.0/24', podCIDRs: ['10.10.200.0/24'] },
+    status: { addresses: [{ type: 'InternalIP', address: '192.168.77.250' }] },
+  } as never);
+  const conf = join(stateDir, 'antrea-agent.conf');
+  writeFileSync(conf, `apiPort: ${await freePort()}\n`);
+  const stop = new AbortController();
+  const running = capture(antreaAgent, ['--datapath', 'sim', '--config', conf, '--kubeconfig', join(stateDir, 'kubeconfig'), '--node-name', 'extra', '--log-level', 'error'], { stopSignal: stop.signal });
+  await client.resource<Pod>(gvr.pods).inNamespace('default').create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'on-extra', namespace: 'default' },
+    spec: { nodeName: 'extra', containers: [{ name: 'c', image: 'busybox' }] },
+  });
+  const pod = await waitFor('the Pod on the extra Node to run with an address from its CIDR', async () => {
+    const p = await client.resource<Pod>(gvr.pods).inNamespace('default').get('on-extra');
+    return p.status?.phase === 'Running' ? p : undefined;
+  });
+  assert.match(pod.status?.podIP ?? '', /^10\.10\.200\.\d+$/);
+  stop.abort();
+  assert.equal((await running).code, 0);
+});
+
+test('antrea-agent says plainly that driving the host OVS is not available yet', async () => {
+  const r = await capture(antreaAgent, ['--config', '/nonexistent']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^error: driving this host's Open vSwitch is not available in antrea-ts yet/);
 });

@@ -19,6 +19,7 @@ import { tableName } from '../../src/datapath/pipeline/tables.js';
 import { GLOBAL_VIRTUAL_MAC } from '../../src/datapath/pipeline/fields.js';
 import { formatIpv4, formatMac, parseIpv4, parseMac } from '../../src/datapath/net/addr.js';
 import type { Datapath, NodeConfig, PodInterface, PolicyRule, ServiceFrontend } from '../../src/datapath/types.js';
+import type { SendRequest } from '../../src/datapath/traffic.js';
 
 const avail = await ovsAvailable();
 
@@ -158,6 +159,27 @@ describe('differential: simulator vs ofproto/trace on the same flows', { skip: a
       }
     }
     assert.deepEqual(failures, [], failures.join('\n'));
+  });
+
+  it('Traceflow on OVS (ofproto/trace across Nodes) reports the same observations as on the simulator', async () => {
+    const [a, a2] = pods[0] as [PodInterface, PodInterface];
+    const [b] = pods[1] as [PodInterface, PodInterface];
+    const key = (p: PodInterface) => `${p.namespace}/${p.name}`;
+    const reqs: SendRequest[] = [
+      { from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 8080 }, protocol: 'TCP' },
+      { from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP' },
+      { from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 81 }, protocol: 'TCP' },
+      { from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'UDP' },
+      { from: { pod: key(a) }, to: { ip: '10.96.0.10', port: 80 }, protocol: 'TCP' },
+      { from: { pod: key(a) }, to: { ip: a2.ips[0]!, port: 80 }, protocol: 'TCP', srcIP: '10.10.0.200' },
+    ];
+    for (const req of reqs) {
+      const want = sim.traceflow(await sim.send({ ...req, srcPort: sport++ }));
+      const got = await ovs.traceflow({ ...req, srcPort: sport++ });
+      if (process.env.DIFF_DEBUG) console.log(JSON.stringify(got));
+      assert.ok(got.length > 0 && got[0]!.observations.length > 1, "observations reported");
+      assert.deepEqual(got, want, `${req.protocol} to ${req.to.ip}:${req.to.port}${req.srcIP ? ` from ${req.srcIP}` : ''}`);
+    }
   });
 
   it('the packets cover every table that holds a flow', async () => {

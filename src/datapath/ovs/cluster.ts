@@ -16,14 +16,16 @@ import type { NodeConfig, PodInterface } from '../types.js';
 import type { ConnectRequest, ConnectionResult, ConntrackEntry, DatapathExecutor, DropInfo, Endpoint, PacketResult, SendRequest } from '../traffic.js';
 import { AntreaError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/log.js';
-import { GATEWAY_OFPORT, GLOBAL_VIRTUAL_MAC, TUNNEL_OFPORT } from '../pipeline/fields.js';
+import { GATEWAY_OFPORT } from '../pipeline/fields.js';
 import { tableName } from '../pipeline/tables.js';
 import { OvsNode } from './node.js';
 import { addNetns, cleanupStale, delNetns, ipIn, ownerTag, runRoot } from './netns.js';
 import { installAccounting, readAccounting, type AcctEntry } from './acct.js';
 import { PodHelper } from './helper.js';
 import { parseConntrack } from './conntrack.js';
-import { describeDrop, parseTrace } from './trace.js';
+import { describeDrop } from './trace.js';
+import { journeySteps, traceJourney } from './journey.js';
+import { traceflowObservations, type NodeResult } from '../sim/traceflow.js';
 import { buildFrame } from './frame.js';
 
 let clusterSeq = 0;
@@ -327,28 +329,37 @@ export class OvsCluster implements DatapathExecutor {
 
   /** Traces the packet through OVS on the sender's Node (and through the tunnel on the peer) to say where it died. */
   private async explain(src: Source, req: SendRequest & { srcPort: number }): Promise<DropInfo> {
-    const proto = req.protocol === 'TCP' ? 'tcp' : req.protocol === 'UDP' ? 'udp' : 'icmp';
-    // tp_src/tp_dst are aliases of tcp_src/tcp_dst in OVS's field names: name the protocol's own fields.
-    const l4 = req.protocol === 'ICMP' ? 'icmp_type=8,icmp_code=0' : `${proto}_src=${req.srcPort},${proto}_dst=${req.to.port ?? 0}${req.protocol === 'TCP' ? ',tcp_flags=0x002' : ''}`;
-    const dstMac = await this.nextHopMac(src, req.to.ip);
-    let node = src.node;
-    let flow = `in_port=${src.ofPort},${proto},dl_src=${req.srcMAC ?? src.mac},dl_dst=${dstMac},nw_src=${req.srcIP ?? src.ip},nw_dst=${req.to.ip},nw_ttl=${req.ttl ?? 64},${l4}`;
-    for (let hop = 0; hop < 3; hop++) {
-      const t = parseTrace((await node.ovs.appctl(['ofproto/trace', 'br-int', flow])).stdout);
-      const tunDst = /set_field:([0-9.]+)->tun_dst/.exec(t.raw)?.[1];
-      if (t.outputs.includes(TUNNEL_OFPORT) && tunDst) {
-        const peer = [...this.nodes.values()].find((n) => n.config.nodeIP === tunDst);
-        if (!peer) return { node: node.nodeName, reason: `tunnelled to ${tunDst}, which is not a Node` };
-        flow = `in_port=${TUNNEL_OFPORT},tun_id=0,tun_src=${node.config.nodeIP},tun_dst=${tunDst},${proto},dl_src=${node.config.gatewayMAC},dl_dst=${GLOBAL_VIRTUAL_MAC},nw_src=${req.srcIP ?? src.ip},nw_dst=${req.to.ip},nw_ttl=63,${l4}`;
-        node = peer;
-        continue;
-      }
-      if (t.dropped) {
-        return { node: node.nodeName, ...(t.lastTable !== undefined ? { table: t.lastTable, tableName: tableName(t.lastTable) } : {}), reason: `ofproto/trace: ${describeDrop(t)}` };
-      }
-      return { node: node.nodeName, reason: `OVS forwarded it (${t.datapathActions}) but no receiver saw it` };
+    const journey = await traceJourney(src, req, await this.nextHopMac(src, req.to.ip), (ip) => this.nodeByIp(ip));
+    const last = journey[journey.length - 1];
+    if (!last) return { node: src.node.nodeName, reason: 'no trace' };
+    const t = last.trace;
+    if (t.dropped) {
+      return { node: last.node.nodeName, ...(t.lastTable !== undefined ? { table: t.lastTable, tableName: tableName(t.lastTable) } : {}), reason: `ofproto/trace: ${describeDrop(t)}` };
     }
-    return { node: node.nodeName, reason: 'trace did not end' };
+    return { node: last.node.nodeName, reason: `OVS forwarded it (${t.datapathActions}) but no receiver saw it` };
+  }
+
+  private nodeByIp(ip: string): OvsNode | undefined {
+    return [...this.nodes.values()].find((n) => n.config.nodeIP === ip);
+  }
+
+  /**
+   * Traceflow on this datapath: the packet traced with ofproto/trace across the Nodes, turned into the simulator's
+   * TraceSteps and then into the same observations (sim/traceflow.ts) the simulator reports.
+   */
+  async traceflow(req: SendRequest): Promise<NodeResult[]> {
+    const src = this.source(req.from);
+    const r = { ...req, srcPort: req.srcPort ?? this.allocatePort() };
+    const journey = await traceJourney(src, r, await this.nextHopMac(src, req.to.ip), (ip) => this.nodeByIp(ip));
+    const steps = journeySteps(journey, r, src.ip);
+    return traceflowObservations(
+      steps,
+      (name) => {
+        const n = this.node(name);
+        return { encap: n.config.trafficEncapMode === 'encap', gatewayIP: n.config.gatewayIP };
+      },
+      (name, conjID) => this.node(name).compiler.policyRefOf(conjID),
+    );
   }
 }
 

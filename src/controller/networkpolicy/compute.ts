@@ -33,7 +33,7 @@ import type {
   SourceType,
 } from '../../apis/controlplane.js';
 import { CONTROLPLANE_GROUP, CONTROLPLANE_VERSION } from '../../apis/controlplane.js';
-import { Group, GroupIndex, groupKey, memberOf, podKeyOf, type GroupSelector, type PodInfo } from './grouping.js';
+import { Group, GroupIndex, groupKey, groupName, memberOf, podKeyOf, type GroupSelector, type PodInfo } from './grouping.js';
 
 const API_VERSION = `${CONTROLPLANE_GROUP}/${CONTROLPLANE_VERSION}`;
 
@@ -367,7 +367,9 @@ export class PolicyComputer {
     const key = groupKey(selector);
     let g = this.groups.get(key);
     if (g) return g;
-    g = new Group(key, selector);
+    let name = groupName(key);
+    while (this.byName.has(name)) name += 'x'; // a hash collision between two keys: keep both groups apart
+    g = new Group(key, selector, name);
     this.groups.set(key, g);
     this.byName.set(g.name, g);
     this.deletedGroups.delete(g.name);
@@ -463,12 +465,13 @@ export class PolicyComputer {
     // Acquire the new groups before releasing the old ones, so a group both use is never dropped and rebuilt.
     const appliedGroups = appliedTo.map((s) => this.acquire(s));
     const ruleStates = rules.map((spec) => ({ spec, peerGroups: spec.peers.map((s) => this.acquire(s)), appliedToGroups: spec.appliedTo?.map((s) => this.acquire(s)) }));
-    const allAppliedTo = [...new Set([...appliedGroups, ...ruleStates.flatMap((r) => r.appliedToGroups ?? [])])];
-    const addressGroups = [...new Set(ruleStates.flatMap((r) => r.peerGroups))];
+    const allAppliedTo = uniq(appliedGroups, ruleStates.map((r) => r.appliedToGroups));
+    const addressGroups = uniq([], ruleStates.map((r) => r.peerGroups));
     const st: PolicyState = { key, ref, ...extra, appliedTo: appliedGroups, rules: ruleStates, allAppliedTo, addressGroups, span: new Map() };
     for (const g of allAppliedTo) g.appliedToUsers.set(key, (g.appliedToUsers.get(key) ?? 0) + 1);
     for (const g of addressGroups) g.addressUsers.set(key, (g.addressUsers.get(key) ?? 0) + 1);
-    for (const g of [...allAppliedTo, ...addressGroups]) this.dirtyGroups.set(g.name, g);
+    for (const g of allAppliedTo) this.dirtyGroups.set(g.name, g);
+    for (const g of addressGroups) this.dirtyGroups.set(g.name, g);
     this.policies.set(key, st);
     this.deletedPolicies.delete(key);
     this.dirtyPolicies.add(key);
@@ -521,6 +524,14 @@ export class PolicyComputer {
       span: [...st.span.keys()].sort(),
     };
   }
+}
+
+/** The distinct groups of `first` and the lists, in order (a policy has few: a linear scan beats a Set). */
+function uniq(first: readonly Group[], lists: readonly (readonly Group[] | undefined)[]): Group[] {
+  const out: Group[] = [];
+  for (const g of first) if (!out.includes(g)) out.push(g);
+  for (const l of lists) if (l) for (const g of l) if (!out.includes(g)) out.push(g);
+  return out;
 }
 
 function dec(m: Map<string, number>, key: string): void {

@@ -6,12 +6,13 @@ import type { KubeObject } from '../apis/meta.js';
 import { HttpClient } from '../client/http.js';
 import { isApiError } from '../apiserver/types.js';
 import { parseGateString } from '../featuregate/index.js';
-import { LocalCluster } from '../local/cluster.js';
+import { DEFAULT_MANIFEST, LocalCluster } from '../local/cluster.js';
 import { readControlInfo, startControlServer } from '../local/control.js';
 import { defaultStateDir, findKubeconfig, kubeconfigPath } from '../local/paths.js';
 import type { TrafficSummary } from '../local/traffic.js';
 import { AntreaError, describeError } from '../util/errors.js';
 import { createLogger, parseLogLevel } from '../util/log.js';
+import { startFlowSink } from './flows.js';
 import { discover, getTable, resolveKind, resolveObjectKind } from './kubeapi.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, oneOf, parseFlags, processIO, runCommand, UsageError, type CliIO } from './io.js';
 import { renderTable } from './table.js';
@@ -20,9 +21,10 @@ const usage = `usage: antrea local COMMAND [ARGS]
 
 Commands:
   up [--nodes N] [--manifest FILE] [--state DIR] [--port P] [--feature-gates A=true,...] [--apply FILE]
-     [--datapath sim|ovs] [--log-level L]
+     [--datapath sim|ovs] [--flows FILE|-] [--log-level L]
       runs the API server, antrea-controller and one antrea-agent per Node, until Ctrl-C; --datapath ovs gives each
-      Node a network namespace with its own Open vSwitch and each Pod a namespace (root, Linux)
+      Node a network namespace with its own Open vSwitch and each Pod a namespace (root, Linux); --flows turns
+      FlowExporter on and appends its records to FILE (- for stdout), one JSON object per line
   apply -f FILE                          creates or updates the objects of FILE (YAML or JSON, several documents)
   get KIND [NAME] [-n NS | -A] [-o table|json|yaml]
   delete KIND NAME [-n NS]
@@ -73,6 +75,7 @@ async function up(io: CliIO, args: string[]): Promise<number> {
       apply: { type: 'string' },
       datapath: { type: 'string' },
       'log-level': { type: 'string', short: 'v' },
+      flows: { type: 'string' },
     },
     usage,
   );
@@ -100,6 +103,10 @@ async function up(io: CliIO, args: string[]): Promise<number> {
     if (io.isTTY) io.stderr(`… ${line}\n`);
   };
   const started = Date.now();
+  const flows = values.flows
+    ? await startFlowSink(readFileSync(resolve(io.cwd, values.manifest ?? DEFAULT_MANIFEST), 'utf8'), values.flows === '-' ? '-' : resolve(io.cwd, values.flows), io)
+    : undefined;
+  if (flows) gates = { ...gates, FlowExporter: true };
   const cluster = await LocalCluster.start({
     nodes,
     stateDir,
@@ -108,8 +115,9 @@ async function up(io: CliIO, args: string[]): Promise<number> {
     logger,
     progress,
     datapath,
-    ...(values.manifest ? { manifestPath: resolve(io.cwd, values.manifest) } : {}),
-  }).catch((err: unknown) => {
+    ...(flows ? { manifestText: flows.manifestText } : values.manifest ? { manifestPath: resolve(io.cwd, values.manifest) } : {}),
+  }).catch(async (err: unknown) => {
+    await flows?.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new AntreaError('ERR_PORT_IN_USE', `port ${port} is in use; choose another with --port`);
     throw err;
   });
@@ -118,6 +126,7 @@ async function up(io: CliIO, args: string[]): Promise<number> {
   io.stdout(`API server: ${cluster.url}\n`);
   io.stdout(`kubeconfig: ${kubeconfigPath(stateDir)}\n`);
   io.stdout(`try: kubectl --kubeconfig ${kubeconfigPath(stateDir)} get pods -A, or antctl get featuregates\n`);
+  if (flows) io.stdout(`flow records (IPFIX from ${flows.address}): ${values.flows === '-' ? 'stdout' : resolve(io.cwd, values.flows as string)}\n`);
   if (values.apply) {
     const applied = await applyFile(new HttpClient({ kubeconfig: kubeconfigPath(stateDir) }), cluster.url as string, resolve(io.cwd, values.apply));
     for (const line of applied) io.stdout(`${line}\n`);
@@ -129,6 +138,7 @@ async function up(io: CliIO, args: string[]): Promise<number> {
   io.stdout('stopping antrea local\n');
   await control.close();
   await cluster.stop();
+  await flows?.close();
   return EXIT_OK;
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IpfixExporter, defineTemplate, antreaTemplateFields } from '../ipfix/index.js';
 import { antctl } from './antctl.js';
-import { flowsCommand, parseListen } from './flows.js';
+import { flowsCommand, parseListen, pointManifestAtCollector } from './flows.js';
 import type { CliIO } from './io.js';
 import { capture } from './testing.js';
 
@@ -117,4 +117,11 @@ test('flows --help prints the usage', async () => {
   let out = '';
   assert.equal(await flowsCommand(io, ['--help']), 0);
   assert.match(out, /antctl flows collect --listen/);
+});
+
+test('pointManifestAtCollector sets the agent conf line, commented out or set, and refuses a manifest without one', () => {
+  const conf = (line: string) => `data:\n  antrea-agent.conf: |\n    featureGates:\n    ${line}\n    #flowPollInterval: "5s"\n`;
+  assert.equal(pointManifestAtCollector(conf('#flowCollectorAddr: "flow-aggregator.flow-aggregator.svc:4739:tls"'), '127.0.0.1:1234:tcp'), conf('flowCollectorAddr: "127.0.0.1:1234:tcp"'));
+  assert.equal(pointManifestAtCollector(conf('flowCollectorAddr: "x:1:udp"'), '127.0.0.1:1234:tcp'), conf('flowCollectorAddr: "127.0.0.1:1234:tcp"'));
+  assert.throws(() => pointManifestAtCollector('data: {}\n', '127.0.0.1:1:tcp'), /no flowCollectorAddr line/);
 });

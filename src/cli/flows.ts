@@ -3,6 +3,7 @@
  * by information element name (`sourcePodName`, `octetDeltaCount`, `flowEndReason`, ...), so a user sees the flows
  * an agent exports with no other tool. Progress and problems go to stderr; stdout carries records only.
  */
+import { createWriteStream } from 'node:fs';
 import { isIP } from 'node:net';
 import { IpfixCollector, recordToJsonLine, type CollectorOptions, type DataRecord } from '../ipfix/index.js';
 import { EXIT_OK, parseFlags, UsageError, type CliIO } from './io.js';
@@ -92,4 +93,52 @@ async function collect(io: CliIO, args: string[]): Promise<number> {
 
 function fmt(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * The manifest with its antrea-agent.conf `flowCollectorAddr` line (set or commented out) set to `addr`. The key
+ * exists only in the agent's conf, so the first such line is the one.
+ */
+export function pointManifestAtCollector(manifestText: string, addr: string): string {
+  const re = /^(\s*)#?\s*flowCollectorAddr:.*$/m;
+  if (!re.test(manifestText)) {
+    throw new UsageError('the manifest\'s antrea-agent.conf has no flowCollectorAddr line (set or commented out) to point at the collector');
+  }
+  return manifestText.replace(re, (_line, indent: string) => `${indent}flowCollectorAddr: "${addr}"`);
+}
+
+export interface FlowSink {
+  /** `127.0.0.1:PORT:tcp`, what the agents export to. */
+  address: string;
+  /** The manifest pointed at the collector. */
+  manifestText: string;
+  records(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * For `antrea local up --flows FILE|-`: a collector on loopback writing one JSON line per record, and the manifest
+ * pointed at it. FILE is appended to; `-` is stdout.
+ */
+export async function startFlowSink(manifestText: string, target: string, io: CliIO): Promise<FlowSink> {
+  const collector = new IpfixCollector({ tcp: { host: '127.0.0.1', port: 0 } });
+  await collector.start();
+  const file = target === '-' ? undefined : createWriteStream(target, { flags: 'a' });
+  const write = file ? (line: string) => void file.write(line) : (line: string) => io.stdout(line);
+  let n = 0;
+  collector.on('record', (r: DataRecord) => {
+    if (r.options) return;
+    write(`${recordToJsonLine(r.fields, r.template)}\n`);
+    n++;
+  });
+  const address = `127.0.0.1:${collector.address().tcp?.port ?? 0}:tcp`;
+  return {
+    address,
+    manifestText: pointManifestAtCollector(manifestText, address),
+    records: () => n,
+    async close() {
+      await collector.close();
+      if (file) await new Promise<void>((r) => file.end(() => r()));
+    },
+  };
 }

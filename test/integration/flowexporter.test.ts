@@ -2,7 +2,8 @@
 // of ours on loopback; the records must carry the counters of the traffic we sent and the Kubernetes names.
 import { test, describe, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Pod, Service } from '../../src/apis/core.js';
 import { gvr } from '../../src/apiserver/registry.js';
 import type { ApiClient } from '../../src/client/types.js';
@@ -10,7 +11,10 @@ import { IpfixCollector, type DataRecord, type MessageMeta } from '../../src/ipf
 import { DEFAULT_MANIFEST, type LocalCluster } from '../../src/local/cluster.js';
 import type { ConnectionResult } from '../../src/datapath/traffic.js';
 import { observationDomainId } from '../../src/agent/flowexporter/index.js';
-import { startLocalCluster, waitFor } from '../helpers/cluster.js';
+import { antrea } from '../../src/cli/antrea.js';
+import type { CliIO } from '../../src/cli/io.js';
+import { capture } from '../../src/cli/testing.js';
+import { startLocalCluster, tempDir, waitFor } from '../helpers/cluster.js';
 
 /**
  * The default manifest with the agent conf's flow exporter keys set, whether its lines are commented out or set. A
@@ -244,4 +248,51 @@ describe('FlowExporter in the local cluster', () => {
     await new Promise((res) => setTimeout(res, 2500));
     assert.equal(records.length, 0);
   });
+});
+
+test('antrea local up --flows FILE runs a collector and the agents export to it', async (t) => {
+  const dir = tempDir(t);
+  const flowsFile = join(dir, 'flows.jsonl');
+  writeFileSync(
+    join(dir, 'demo.yaml'),
+    `apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default, labels: {app: web}}
+spec: {nodeName: node-1, containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: default}
+spec: {nodeName: node-1, containers: [{name: c, image: busybox}]}
+`,
+  );
+  // Short intervals for the test; --flows points the collector address at its own collector.
+  writeFileSync(join(dir, 'antrea.yml'), manifestWithCollector('placeholder:4739:tcp', { poll: '1s', active: '2s', idle: '1s' }));
+  const stop = new AbortController();
+  let out = '';
+  let err = '';
+  const io: CliIO = { stdout: (x) => void (out += x), stderr: (x) => void (err += x), env: {}, cwd: dir, isTTY: false, stopSignal: stop.signal };
+  const up = antrea(['local', 'up', '--nodes', '1', '--port', '0', '--state', join(dir, 'state'), '--apply', 'demo.yaml', '--manifest', 'antrea.yml', '--flows', 'flows.jsonl', '--log-level', 'error'], io);
+  t.after(async () => {
+    stop.abort();
+    await up;
+  });
+  await waitFor('antrea local up', () => out.includes('flow records (IPFIX from 127.0.0.1:') && out.includes('pods/client'), 20_000).catch((e: unknown) => {
+    throw new Error(`${String(e)}\nstdout: ${out}\nstderr: ${err}`);
+  });
+  const env = { KUBECONFIG: join(dir, 'state', 'kubeconfig') };
+  const traffic = await waitFor('traffic from client to web', async () => {
+    const r = await capture(antrea, ['local', 'traffic', 'default/client', 'default/web', '--port', '8080', '-o', 'json'], { env, cwd: dir });
+    return r.code === 0 ? r : undefined;
+  }, 20_000);
+  const srcPort = (JSON.parse(traffic.stdout) as { connections: { srcPort: number }[] }).connections[0]!.srcPort;
+  const line = await waitFor('a record for the connection in the flows file', () => {
+    if (!existsSync(flowsFile)) return undefined;
+    return readFileSync(flowsFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.sourceTransportPort === srcPort);
+  }, 20_000);
+  assert.equal(line.sourcePodName, 'client');
+  assert.equal(line.destinationPodName, 'web');
+  assert.equal(line.destinationTransportPort, 8080);
+  stop.abort();
+  assert.equal(await up, 0, err);
 });

@@ -292,3 +292,33 @@ test('the controller publishes internal objects with spans; unknown tiers stay P
     assert.equal(st.phase, 'Pending');
   });
 });
+
+test('an established connection survives a policy change that still allows it', () =>
+  applying([k8s('allow-clients', { podSelector: sel({ app: 'web' }), ingress: [{ from: [{ podSelector: sel({ app: 'client' }) }] }] })], async () => {
+    await expectAll('prod/client allowed', [['prod/client', 'prod/web', 80, 'ok'], ['dev/client', 'prod/web', 80, 'drop']]);
+    const conn = await cluster.sim.connect({ from: { pod: 'prod/client' }, to: { ip: ips.get('prod/web') as string, port: 80 }, protocol: 'TCP', trace: false });
+    assert.ok(conn.established);
+    await applying([k8s('allow-dev', { podSelector: sel({ app: 'web' }), ingress: [{ from: [{ namespaceSelector: sel({ env: 'dev' }) }] }] })], async () => {
+      await expectAll('dev allowed too', [['dev/client', 'prod/web', 80, 'ok']]);
+      const more = await cluster.sim.send({ from: { pod: 'prod/client' }, to: { ip: ips.get('prod/web') as string, port: 80 }, protocol: 'TCP', tcpFlags: 'PA', srcPort: conn.srcPort, trace: false });
+      assert.ok(more.delivered, 'a packet of the old connection still gets through');
+    });
+  }));
+
+test('a Tier that policies use, or a system Tier, is put back when deleted (the webhook would refuse)', async () => {
+  const c = cluster.client();
+  const tiers = c.resource(policyGvr.tiers);
+  await tiers.create({ apiVersion: 'crd.antrea.io/v1alpha1', kind: 'Tier', metadata: { name: 'custom' }, spec: { priority: 10 } } as KubeObject);
+  await assert.rejects(tiers.create({ apiVersion: 'crd.antrea.io/v1alpha1', kind: 'Tier', metadata: { name: 'dup' }, spec: { priority: 10 } } as KubeObject), /overlaps with existing Tier/);
+  await applying([acnp('in-custom', { tier: 'custom', priority: 1, appliedTo: [{ podSelector: sel({ app: 'web' }) }], ingress: [{ action: 'Drop', from: [{ namespaceSelector: sel({ env: 'dev' }) }] }] })], async () => {
+    await expectAll('custom tier enforced', [['dev/client', 'prod/web', 80, 'drop']]);
+    await tiers.delete('custom');
+    await waitFor('custom restored', async () => (await tiers.tryGet('custom')) !== undefined || undefined);
+    await tiers.delete('emergency');
+    await waitFor('emergency restored', async () => (await tiers.tryGet('emergency')) !== undefined || undefined);
+    await expectAll('still enforced', [['dev/client', 'prod/web', 80, 'drop']]);
+  });
+  await tiers.delete('custom');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await tiers.tryGet('custom'), undefined, 'an unused custom Tier may go');
+});

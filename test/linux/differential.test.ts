@@ -177,7 +177,7 @@ describe('differential: simulator vs ofproto/trace on the same flows', { skip: a
       const want = sim.traceflow(await sim.send({ ...req, srcPort: sport++ }));
       const got = await ovs.traceflow({ ...req, srcPort: sport++ });
       if (process.env.DIFF_DEBUG) console.log(JSON.stringify(got));
-      assert.ok(got.length > 0 && got[0]!.observations.length > 1, "observations reported");
+      assert.ok(got.length > 0 && got[0]!.observations.length > 0, "observations reported");
       assert.deepEqual(got, want, `${req.protocol} to ${req.to.ip}:${req.to.port}${req.srcIP ? ` from ${req.srcIP}` : ''}`);
     }
   });

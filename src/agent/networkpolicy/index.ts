@@ -16,12 +16,14 @@ import type { DesiredStateChange, PolicyRule } from '../../datapath/types.js';
 import { defineModule } from '../../features/modules.js';
 import { describeError } from '../../util/errors.js';
 import type { AgentContext } from '../context.js';
-import { assignPriorities, buildNodeRules, type RuleDraft } from './rules.js';
+import { assignPriorities, policyRules, type RuleDraft } from './rules.js';
 import { ConjIdAllocator } from './conjid.js';
 
 /** What the stats collector needs to know about an installed rule. */
 export interface InstalledRule {
   rule: PolicyRule;
+  /** The draft it was made from (identity tells a later sync the rule is unchanged). */
+  draft?: RuleDraft;
   policyUID: string;
   source: NetworkPolicyReference;
   ruleName?: string;
@@ -52,17 +54,44 @@ export const networkPolicyAgent = defineModule<AgentContext>({
 
     const spans = (o: { span?: string[] }) => o.span?.includes(node) ?? false;
 
+    // Per policy, the drafts of the last sync and what they were computed from: a sync recomputes only the policies
+    // whose object, groups or local Pods changed, and compares only the rules it recomputed or re-prioritized.
+    const memo = new Map<string, { sig: string; drafts: RuleDraft[] }>();
+
     const sync = async () => {
-      const ofPorts = new Map((await ctx.node.pods()).map((p) => [`${p.namespace}/${p.name}`, p.ofPort]));
-      const drafts = buildNodeRules(node, { policies: policies.list().filter(spans), addressGroups: addressGroups.list().filter(spans), appliedToGroups: appliedToGroups.list() }, ofPorts);
+      const localPods = await ctx.node.pods();
+      const ofPorts = new Map(localPods.map((p) => [`${p.namespace}/${p.name}`, p.ofPort]));
+      const podsSig = localPods.map((p) => `${p.namespace}/${p.name}=${p.ofPort}`).sort().join(',');
+      const ag = new Map(addressGroups.list().map((g) => [g.metadata.name ?? '', g]));
+      const atg = new Map(appliedToGroups.list().map((g) => [g.metadata.name ?? '', g]));
+      const rv = (o: { metadata: { resourceVersion?: string } } | undefined) => o?.metadata.resourceVersion ?? '-';
+      const drafts: RuleDraft[] = [];
+      const seen = new Set<string>();
+      for (const p of policies.list()) {
+        if (!spans(p)) continue;
+        const uid = p.metadata.name ?? '';
+        seen.add(uid);
+        const groups = [...p.appliedToGroups, ...p.rules.flatMap((r) => r.appliedToGroups ?? [])].map((n) => rv(atg.get(n)));
+        const peers = p.rules.flatMap((r) => [...(r.from.addressGroups ?? []), ...(r.to.addressGroups ?? [])]).map((n) => rv(ag.get(n)));
+        const sig = `${rv(p)}|${groups.join(',')}|${peers.join(',')}|${podsSig}`;
+        let m = memo.get(uid);
+        if (!m || m.sig !== sig) memo.set(uid, (m = { sig, drafts: policyRules(node, p, ag, atg, ofPorts) }));
+        drafts.push(...m.drafts);
+      }
+      for (const uid of [...memo.keys()]) if (!seen.has(uid)) memo.delete(uid);
       const prios = assignPriorities(drafts);
       const changes: DesiredStateChange[] = [];
       const next = new Map<string, InstalledRule>();
       for (const d of drafts) {
-        const rule = toRule(d, conjIds.idFor(d.ruleID), prios.get(d.ruleID));
-        const entry: InstalledRule = { rule, policyUID: d.policyUID, source: d.source, ...(d.ruleName ? { ruleName: d.ruleName } : {}) };
-        next.set(d.ruleID, entry);
         const old = installed.get(d.ruleID);
+        const priority = prios.get(d.ruleID);
+        // The same draft object at the same priority: the rule is unchanged, nothing to compare.
+        if (old && old.draft === d && old.rule.priority === priority) {
+          next.set(d.ruleID, old);
+          continue;
+        }
+        const rule = toRule(d, conjIds.idFor(d.ruleID), priority);
+        next.set(d.ruleID, { rule, draft: d, policyUID: d.policyUID, source: d.source, ...(d.ruleName ? { ruleName: d.ruleName } : {}) });
         if (!old || JSON.stringify(old.rule) !== JSON.stringify(rule)) changes.push({ kind: 'policyRule', op: 'upsert', rule });
       }
       for (const id of installed.keys()) {

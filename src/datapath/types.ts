@@ -117,6 +117,23 @@ export interface HostNatRule {
   to: { ip: string; port?: number };
 }
 
+/**
+ * Egress SNAT through one Egress IP (Antrea's table 71, reference/ovs-pipeline.md section 9). Key: egressIP.
+ * On the Node that holds the IP (`mark` set), new connections of the listed local Pods, and those tunnelled here by
+ * other Nodes to the IP, get pkt_mark `mark`, which the host's SNAT rule (a HostNatRule matching the mark) turns
+ * into the Egress IP as source; the simulator also treats the IP as an address of this Node (antrea-egress0). On
+ * other Nodes (`mark` absent), the listed local Pods' traffic to the outside is tunnelled to the IP.
+ */
+export interface EgressSnat {
+  egressIP: string;
+  /** SNAT mark, 1..255 (pkt_mark[0..7]); present only on the Node that holds the IP. */
+  mark?: number;
+  /** OF ports of the local Pods whose traffic to the outside leaves through this IP. */
+  podOfPorts: number[];
+  /** Destinations that keep the default path (Antrea's egress.exceptCIDRs). */
+  exceptCIDRs?: string[];
+}
+
 /** NodePortLocal: nodeIP:nodePort → podIP:podPort. Key: `${protocol}/${nodePort}`. */
 export interface NodePortLocalMapping {
   protocol: L4Protocol;
@@ -145,6 +162,8 @@ export type DesiredStateChange =
   | { kind: 'hostNat'; op: 'remove'; key: string }
   | { kind: 'nodePortLocal'; op: 'upsert'; mapping: NodePortLocalMapping }
   | { kind: 'nodePortLocal'; op: 'remove'; key: string }
+  | { kind: 'egress'; op: 'upsert'; egress: EgressSnat }
+  | { kind: 'egress'; op: 'remove'; key: string }
   | { kind: 'multicastGroup'; op: 'upsert'; group: MulticastGroup }
   | { kind: 'multicastGroup'; op: 'remove'; key: string };
 

@@ -14,7 +14,7 @@ import { StableMap } from '../stable-map.js';
 import { AntreaError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { silentLogger } from '../../util/log.js';
-import type { DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface } from '../types.js';
+import type { DesiredStateChange, EgressSnat, FlowDiff, NodeConfig, PeerNode, PodInterface } from '../types.js';
 import { podKey } from '../types.js';
 import { CookieCategory, makeCookie } from './fields.js';
 import type { Action, Flow, Group } from './flow.js';
@@ -25,6 +25,7 @@ import { podFlows } from './stages/pod.js';
 import { peerFlows } from './stages/peer.js';
 import { serviceFlows, serviceGroup } from './stages/service.js';
 import { policyFlows } from './stages/policy.js';
+import { egressCommonFlows, egressFlows } from './stages/egress.js';
 import type { PolicyRule } from '../types.js';
 import { serviceKey, type ServiceFrontend } from '../types.js';
 import { isIpv4, parseCidr, parseMac } from '../net/addr.js';
@@ -139,6 +140,8 @@ export class PipelineCompiler {
   private readonly services = new Map<string, ServiceFrontend>();
   private readonly rules = new Map<string, PolicyRule>();
   private readonly rulesByConj = new Map<number, PolicyRule>();
+  /** Egress IP → its SNAT object; the common Egress flows exist while this is not empty. */
+  private readonly egresses = new StableMap<string, EgressSnat>();
   /** ServicePort key → group id; ids count up from 1 and freed ids are reused lowest first. */
   private readonly groupIds = new Map<string, number>();
   private readonly freeGroupIds: number[] = [];
@@ -161,6 +164,11 @@ export class PipelineCompiler {
     return this.peers;
   }
 
+  /** Egress IPs as applied (the simulator treats those with a mark as addresses of this Node). */
+  egressesByIP(): StableMap<string, EgressSnat> {
+    return this.egresses;
+  }
+
   setNodeConfig(cfg: NodeConfig): FlowDiff {
     const ctx = nodeContext(cfg);
     const rec = new DiffRecorder();
@@ -170,6 +178,8 @@ export class PipelineCompiler {
     for (const pod of this.pods.values()) this.setObject(rec, `pod/${podKey(pod)}`, CookieCategory.Pod, (c) => podFlows(ctx, pod, c));
     for (const peer of this.peers.values()) this.setObject(rec, `peerNode/${peer.nodeName}`, CookieCategory.Node, (c) => peerFlows(ctx, peer, c));
     for (const [key, svc] of this.services) this.setService(rec, key, svc);
+    for (const e of this.egresses.values()) this.setObject(rec, `egress/${e.egressIP}`, CookieCategory.SNAT, (c) => egressFlows(ctx, e, c));
+    this.refreshEgressCommon(rec, ctx);
     return rec.result();
   }
 
@@ -251,6 +261,8 @@ export class PipelineCompiler {
           this.removeObject(rec, `peerNode/${ch.key}`);
           this.peers.delete(ch.key);
         }
+        // Egress bypasses each peer's transport IP.
+        if (this.egresses.size > 0) this.refreshEgressCommon(rec, ctx);
         return;
       }
       case 'service': {
@@ -292,6 +304,20 @@ export class PipelineCompiler {
         }
         return;
       }
+      case 'egress': {
+        if (ch.op === 'upsert') {
+          if (!ctx.encap) throw new AntreaError('ERR_DATAPATH_UNSUPPORTED', 'Egress works in encap mode only', { field: 'trafficEncapMode', object: ch.egress.egressIP });
+          validateEgress(ch.egress);
+          const e = ch.egress;
+          this.setObject(rec, `egress/${e.egressIP}`, CookieCategory.SNAT, (c) => egressFlows(ctx, e, c));
+          this.egresses.set(e.egressIP, e);
+        } else {
+          this.removeObject(rec, `egress/${ch.key}`);
+          this.egresses.delete(ch.key);
+        }
+        this.refreshEgressCommon(rec, ctx);
+        return;
+      }
       default:
         throw new AntreaError('ERR_DATAPATH_UNSUPPORTED', `the datapath does not compile ${ch.kind} objects yet`, { field: ch.kind });
     }
@@ -315,6 +341,16 @@ export class PipelineCompiler {
     }
     const id = gid;
     this.setObject(rec, `service/${key}`, CookieCategory.Service, (c) => serviceFlows(svc, id, c), [serviceGroup(svc, id)]);
+  }
+
+  /** The common Egress flows, present while any Egress IP is applied; they follow the peers and except CIDRs. */
+  private refreshEgressCommon(rec: DiffRecorder, ctx: NodeContext): void {
+    if (this.egresses.size === 0) {
+      this.removeObject(rec, 'egress');
+      return;
+    }
+    const except = [...this.egresses.values()].flatMap((e) => e.exceptCIDRs ?? []);
+    this.setObject(rec, 'egress', CookieCategory.SNAT, (c) => egressCommonFlows(ctx, this.peers.values(), except, c));
   }
 
   private allocateId(key: string): number {
@@ -489,4 +525,12 @@ function validatePeer(peer: PeerNode): void {
   if (!isIpv4(peer.nodeIP)) throw bad('nodeIP', `"${peer.nodeIP}" is not an IPv4 address`);
   parseCidr(peer.podCIDR);
   if (peer.gatewayIP !== undefined && !isIpv4(peer.gatewayIP)) throw bad('gatewayIP', `"${peer.gatewayIP}" is not an IPv4 address`);
+}
+
+function validateEgress(e: EgressSnat): void {
+  const bad = (field: string, msg: string) => new AntreaError('ERR_DATAPATH_INVALID', `Egress IP ${e.egressIP}: ${msg}`, { field, object: e.egressIP });
+  if (!isIpv4(e.egressIP)) throw bad('egressIP', `"${e.egressIP}" is not an IPv4 address`);
+  if (e.mark !== undefined && (!Number.isInteger(e.mark) || e.mark < 1 || e.mark > 255)) throw bad('mark', `SNAT mark ${e.mark} is not in 1..255`);
+  for (const p of e.podOfPorts) if (!Number.isInteger(p) || p <= 2) throw bad('podOfPorts', `${p} is not a Pod's OF port`);
+  for (const c of e.exceptCIDRs ?? []) parseCidr(c);
 }

@@ -161,6 +161,14 @@ export class SimCluster implements DatapathExecutor {
     return j;
   }
 
+  /** The Node an Egress IP is assigned to (its antrea-egress0 address): the one whose datapath has the IP's mark. */
+  private egressIpHolder(ip: Ipv4): SimNode | undefined {
+    for (const node of this.nodesByIp.values()) {
+      for (const e of node.compiler.egressesByIP().values()) if (e.mark !== undefined && parseIpv4(e.egressIP) === ip) return node;
+    }
+    return undefined;
+  }
+
   private atBridge(j: Journey, node: SimNode, inPort: number, packet: Packet): void {
     const r = node.bridge.process(packet, inPort, j.trace);
     if (r.drop && r.outputs.length === 0) j.drop = r.drop;
@@ -170,7 +178,7 @@ export class SimCluster implements DatapathExecutor {
       if (!port) continue;
       if (port.kind === 'tunnel') {
         const dstIp = out.packet.tunnel?.dst ?? 0;
-        const peer = this.nodesByIp.get(dstIp);
+        const peer = this.nodesByIp.get(dstIp) ?? this.egressIpHolder(dstIp);
         if (!peer || !peer.parsed.encap) {
           j.drop = { node: node.nodeName, reason: `tunnel destination ${formatIpv4(dstIp)} is not a Node with a tunnel port` };
           j.trace?.push({ kind: 'drop', node: node.nodeName, reason: j.drop.reason });
@@ -181,7 +189,9 @@ export class SimCluster implements DatapathExecutor {
         this.underlay.tunnelBytes += outer;
         const vni = out.packet.tunnel?.vni ?? 0;
         j.trace?.push({ kind: 'tunnel', from: node.nodeName, to: peer.nodeName, tunnelType: node.config.tunnelType, vni, outerBytes: outer });
-        const inner: Packet = { ...out.packet, tunnel: { src: node.parsed.nodeIP, dst: dstIp, vni } };
+        // The skb mark stays on the sending host: it never crosses the wire.
+        const { pktMark: _mark, ...sent } = out.packet;
+        const inner: Packet = { ...sent, tunnel: { src: node.parsed.nodeIP, dst: dstIp, vni } };
         j.queue.push({ at: 'bridge', node: peer, inPort: TUNNEL_OFPORT, packet: inner });
       } else if (port.kind === 'gateway') {
         const { tunnel: _t, ...p } = out.packet;

@@ -120,7 +120,9 @@ export class HostNat {
     if (!t || this.empty) return { packet: p };
     if (this.conntrack.find(0, t)) return { packet: p };
     const l4 = p.l4;
-    for (const r of this.rules.values()) {
+    // Mark-matching SNAT (Egress) comes before the rest, as in the nftables rendering (snat_mark before snat_src).
+    const ordered = [...this.rules.values()].sort((a, b) => Number(b.rule.match.pktMark !== undefined) - Number(a.rule.match.pktMark !== undefined));
+    for (const r of ordered) {
       if ((r.rule.kind !== 'SNAT' && r.rule.kind !== 'Masquerade') || !this.matches(r, p, t)) continue;
       const ip = r.rule.kind === 'Masquerade' ? nodeIP : r.to;
       this.conntrack.commit(0, t, { kind: 'src', ip }, l4?.kind === 'tcp' ? l4.flags : 0, 0);

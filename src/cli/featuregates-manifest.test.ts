@@ -139,7 +139,7 @@ describe('antctl featuregates set', () => {
       ['Bogus=true', [], /unrecognized feature gate: Bogus/],
       ['EndpointSlice=false', ['--release', 'v2.5.0'], /locked to true/],
       ['ServiceExternalIP=true', [], /does not implement/],
-      ['Egress=true', [], /Egress is not implemented by antrea-ts yet/],
+      ['Multicast=true', [], /Multicast is not implemented by antrea-ts yet/],
     ] as const) {
       const r = await run('featuregates', 'set', 'refuse.yml', spec, ...extra);
       assert.equal(r.code, 1, `${spec}: ${r.stderr}`);

@@ -14,7 +14,7 @@ describe('antctl featuregates list', () => {
     const egress = list.find((f) => f.name === 'Egress');
     assert.deepEqual(
       { ...egress, requirements: undefined, description: undefined, note: undefined, extraRequirements: undefined },
-      { name: 'Egress', implemented: false, components: ['agent', 'controller'], default: false, stage: 'Alpha', lockToDefault: false, alpha: 'v1.0', beta: null, ga: null, requirements: undefined, description: undefined, note: undefined, extraRequirements: undefined },
+      { name: 'Egress', implemented: true, components: ['agent', 'controller'], default: false, stage: 'Alpha', lockToDefault: false, alpha: 'v1.0', beta: null, ga: null, requirements: undefined, description: undefined, note: undefined, extraRequirements: undefined },
     );
   });
 

@@ -164,7 +164,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   },
   {
     name: 'Egress',
-    implemented: false,
+    implemented: true,
     components: ['agent', 'controller'],
     description: 'The Egress API: chooses the SNAT IP of traffic from selected Pods to the outside.',
     note: '',

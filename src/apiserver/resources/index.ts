@@ -2,8 +2,9 @@
 import { defaultResources, type ResourceDef } from '../registry.js';
 import { antreaAgentInfoResource, antreaControllerInfoResource } from './antrea-info.js';
 import { traceflowResource } from './traceflow.js';
+import { egressResource, externalIPPoolResource } from './egress.js';
 import { policyResources } from './policy.js';
 
 export function allResources(): ResourceDef[] {
-  return [...defaultResources(), antreaControllerInfoResource, antreaAgentInfoResource, ...policyResources, traceflowResource];
+  return [...defaultResources(), antreaControllerInfoResource, antreaAgentInfoResource, ...policyResources, traceflowResource, egressResource, externalIPPoolResource];
 }

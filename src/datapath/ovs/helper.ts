@@ -5,10 +5,14 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { AntreaError } from '../../util/errors.js';
 import { netnsName } from './validate.js';
 
-const SCRIPT = fileURLToPath(new URL('./pod-helper.mjs', import.meta.url));
+// Next to this module when run from src/ (tsx); from dist/ (tsc does not copy .mjs files) the source copy is used.
+const SCRIPT = [new URL('./pod-helper.mjs', import.meta.url), new URL('../../../src/datapath/ovs/pod-helper.mjs', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((p) => existsSync(p)) ?? fileURLToPath(new URL('./pod-helper.mjs', import.meta.url));
 
 export interface HelperReply {
   established?: boolean;

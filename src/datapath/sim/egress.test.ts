@@ -46,6 +46,14 @@ describe('simulator: Egress', () => {
     assert.equal(other.received?.srcIP, cfgs[0]!.nodeIP);
   });
 
+  it('a connection through a remote Egress IP is established: replies are un-SNATed and tunnelled back', async () => {
+    const { c, a, key } = await cluster();
+    const conn = await c.connect({ from: { pod: key(a) }, to: { ip: OUTSIDE, port: 80 }, protocol: 'TCP', exchanges: 2 });
+    assert.ok(conn.established, conn.failure?.dropped?.reason);
+    assert.deepEqual(conn.delivered, conn.sent);
+    assert.ok(conn.packets.every((p) => p.received?.srcIP === EGRESS_IP || p.received?.dstIP === a.ips[0]), 'requests leave with the Egress IP, replies reach the Pod');
+  });
+
   it('traffic inside the cluster keeps its Pod source', async () => {
     const { c, a, b, key } = await cluster();
     const r = await c.send({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP' });

@@ -47,7 +47,7 @@ import { runTraffic, type TrafficRequest, type TrafficSummary } from './traffic.
 import { serveLocalApi, type LocalApiServer } from './api.js';
 import { kubeconfigPath } from './paths.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { allResources } from '../apiserver/resources/index.js';
+import { servedResources } from '../apiserver/resources/index.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_MANIFEST = join(packageRoot, 'build', 'yamls', 'antrea.yml');
@@ -169,7 +169,7 @@ export class LocalCluster {
     progress('loading the API state');
     let store: Store;
     try {
-      store = createStore({ resources: allResources(), ...(opts.stateDir ? { dataDir: join(opts.stateDir, 'store') } : {}), logger: logger.child({ component: 'apiserver' }) });
+      store = createStore({ resources: servedResources((name) => config.controller.gates.enabled(name)), ...(opts.stateDir ? { dataDir: join(opts.stateDir, 'store') } : {}), logger: logger.child({ component: 'apiserver' }) });
     } catch (err) {
       lock?.release();
       throw err;

@@ -48,3 +48,14 @@ for (const on of [true, false]) {
     }
   });
 }
+
+test('the stats API is served only while NetworkPolicyStats is on', async (t) => {
+  for (const on of [true, false]) {
+    const cluster = await startLocalCluster(t, { nodes: 1, http: { port: 0 }, gates: { NetworkPolicyStats: on } });
+    for (const resource of ['networkpolicystats', 'antreanetworkpolicystats', 'antreaclusternetworkpolicystats']) {
+      const res = await fetch(`${cluster.url}/apis/stats.antrea.io/v1alpha1/${resource}`);
+      assert.equal(res.status, on ? 200 : 404, `${resource} with NetworkPolicyStats ${on ? 'on' : 'off'}`);
+    }
+    await cluster.stop();
+  }
+});

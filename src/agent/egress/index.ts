@@ -58,6 +58,8 @@ export const egressAgent = defineModule<AgentContext>({
     const marks = new MarkAllocator();
     const applied = new Map<string, string>();
     const queue = new WorkQueue<string>({ name: 'egress' });
+    // Destinations that keep the default path (egress.exceptCIDRs); the datapath is IPv4 only for now.
+    const exceptCIDRs = ctx.config.egress.exceptCIDRs.filter((c) => !c.includes(':'));
 
     if (!ctx.config.noSNAT) {
       await ctx.datapath.apply([
@@ -72,7 +74,7 @@ export const egressAgent = defineModule<AgentContext>({
       const changes: DesiredStateChange[] = [];
       for (const [ip, e] of plan) {
         const podOfPorts = e.pods.map((k) => ofPorts.get(k)).filter((p): p is number => p !== undefined);
-        const snat: EgressSnat = { egressIP: ip, podOfPorts, ...(e.local ? { mark: marks.get(ip) } : {}) };
+        const snat: EgressSnat = { egressIP: ip, podOfPorts, ...(e.local ? { mark: marks.get(ip) } : {}), ...(exceptCIDRs.length > 0 ? { exceptCIDRs } : {}) };
         const fingerprint = JSON.stringify(snat);
         if (applied.get(ip) === fingerprint) continue;
         if (snat.mark !== undefined) changes.push({ kind: 'hostNat', op: 'upsert', rule: { id: snatRuleId(ip), kind: 'SNAT', match: { pktMark: snat.mark }, to: { ip } } });

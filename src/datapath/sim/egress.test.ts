@@ -54,6 +54,15 @@ describe('simulator: Egress', () => {
     assert.ok(conn.packets.every((p) => p.received?.srcIP === EGRESS_IP || p.received?.dstIP === a.ips[0]), 'requests leave with the Egress IP, replies reach the Pod');
   });
 
+  it('except CIDRs keep the default path (masquerade to the Node IP)', async () => {
+    const { c, cfgs, n1, a, key } = await cluster();
+    await n1.apply([{ kind: 'egress', op: 'upsert', egress: { egressIP: EGRESS_IP, podOfPorts: [a.ofPort], exceptCIDRs: ['10.0.0.0/24'] } }]);
+    const r = await c.send({ from: { pod: key(a) }, to: { ip: OUTSIDE, port: 80 }, protocol: 'TCP' });
+    assert.equal(r.received?.srcIP, cfgs[0]!.nodeIP);
+    const far = await c.send({ from: { pod: key(a) }, to: { ip: '10.0.1.9', port: 80 }, protocol: 'TCP' });
+    assert.equal(far.received?.srcIP, EGRESS_IP);
+  });
+
   it('traffic inside the cluster keeps its Pod source', async () => {
     const { c, a, b, key } = await cluster();
     const r = await c.send({ from: { pod: key(a) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP' });

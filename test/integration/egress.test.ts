@@ -69,6 +69,12 @@ describe('Egress', () => {
     });
     assert.deepEqual(pool.status?.usage, { total: 2, used: 1 });
 
+    // Restarting both agents changes nothing: the plan is rebuilt and re-applied as it was.
+    for (const n of ['node-1', 'node-2']) await cluster.restartAgent(n);
+    for (const pod of ['sel-1', 'sel-2']) {
+      assert.equal(await waitFor(`${pod} still leaves with ${ip}`, async () => ((await srcSeenOutside(cluster, pod)) === ip ? ip : undefined)), ip);
+    }
+
     // Deleting the Egress: its Pods are masqueraded like the others, and the IP goes back to the pool.
     await client.resource<Egress>(egressGvr).delete('web-egress');
     await waitFor('sel-1 leaves with its Node IP', async () => ((await srcSeenOutside(cluster, 'sel-1')) === nodeIP ? true : undefined));

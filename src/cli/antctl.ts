@@ -21,7 +21,10 @@ Commands:
       per-policy traffic stats (sessions, packets, bytes) from the running cluster
   traceflow -S NS/POD -D NS/POD|NS/SVC|IP [-f FLOW] [--live-traffic] [--dropped-only] [-t TIMEOUT] [-o yaml|json]
       traces a packet through the running cluster and prints where it went (exit 1 when it failed)
-  version                                                          the antctl version
+  flows collect --listen HOST:PORT[:tcp|udp] [--count N]
+      an IPFIX collector: prints one JSON object per flow record (keys are the information elements' names)
+  version
+      the antctl version
 `;
 
 export async function antctl(argv: string[], io: CliIO): Promise<number> {

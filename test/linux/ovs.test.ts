@@ -152,6 +152,14 @@ if (skipAll) {
         const masq = await cluster.connect({ from: { pod: 'nat/' + a2.name }, to: { ip: cfgs[1]!.nodeIP, port: 9000 }, protocol: 'UDP' });
         assert.ok(masq.established, masq.failure?.dropped?.reason);
         assert.equal(masq.packets[0]?.received?.srcIP, cfgs[0]!.nodeIP);
+        // A host outside the cluster sees masqueraded Pod traffic from the Node IP, and Egress traffic from the Egress IP.
+        await cluster.addExternalHost('192.168.77.200');
+        const out = await cluster.connect({ from: { pod: 'nat/' + a2.name }, to: { ip: '192.168.77.200', port: 8000 }, protocol: 'TCP' });
+        assert.ok(out.established, out.failure?.dropped?.reason);
+        assert.deepEqual(out.packets[0]?.deliveredTo, { node: 'underlay', external: true });
+        assert.equal(out.packets[0]?.received?.srcIP, cfgs[0]!.nodeIP);
+        const outEgress = await cluster.connect({ from: { pod: 'nat/' + a.name }, to: { ip: '192.168.77.200', port: 8000 }, protocol: 'UDP' });
+        assert.equal(outEgress.packets[0]?.received?.srcIP, '192.168.77.100');
         const ruleset = await nodes[0]!.nat.list();
         assert.match(ruleset, /10\.10\.0\.2 : 192\.168\.77\.100/);
         assert.match(ruleset, /comment "masq-pods"/);

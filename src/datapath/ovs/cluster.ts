@@ -13,13 +13,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeConfig, PodInterface } from '../types.js';
-import type { ConnectRequest, ConnectionResult, ConntrackEntry, DatapathExecutor, DropInfo, Endpoint, PacketResult, SendRequest } from '../traffic.js';
+import type { ConnectRequest, ConnectionResult, ConntrackEntry, DatapathExecutor, Delivery, DropInfo, Endpoint, PacketResult, SendRequest } from '../traffic.js';
 import { AntreaError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import { GATEWAY_OFPORT } from '../pipeline/fields.js';
 import { tableName } from '../pipeline/tables.js';
 import { OvsNode } from './node.js';
-import { addNetns, cleanupStale, delNetns, ipIn, ownerTag, runRoot } from './netns.js';
+import { addNetns, cleanupStale, delNetns, ipIn, ownerTag, runRoot, txOff } from './netns.js';
 import { installAccounting, readAccounting, type AcctEntry } from './acct.js';
 import { PodHelper } from './helper.js';
 import { parseConntrack } from './conntrack.js';
@@ -27,6 +27,7 @@ import { describeDrop } from './trace.js';
 import { journeySteps, traceJourney } from './journey.js';
 import { traceflowObservations, type NodeResult } from '../sim/traceflow.js';
 import { buildFrame } from './frame.js';
+import { ipv4 } from './validate.js';
 
 let clusterSeq = 0;
 
@@ -52,6 +53,8 @@ export class OvsCluster implements DatapathExecutor {
   private readonly nodeIndex = new Map<string, number>();
   private readonly helpers = new Map<string, PodHelper>();
   private readonly log: Logger;
+  /** Hosts outside the cluster on the underlay: IP → namespace. */
+  private readonly externals = new Map<string, string>();
   private nextPort = 33000;
   private closed = false;
 
@@ -99,6 +102,25 @@ export class OvsCluster implements DatapathExecutor {
   }
 
   /**
+   * A host outside the cluster: a namespace on the underlay bridge with `ip` on the Node network. It answers
+   * TCP/UDP (echo) and ping, and is where Pod traffic leaving the cluster (masquerade, Egress) can be observed.
+   */
+  async addExternalHost(ip: string): Promise<void> {
+    const netns = `${this.tag}-x${this.externals.size + 1}`;
+    await addNetns(netns);
+    const link = `x${this.externals.size + 1}`;
+    await ipIn(this.underlayNetns, ['link', 'add', link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+    await ipIn(this.underlayNetns, ['link', 'set', link, 'master', 'ul-br', 'up']);
+    await ipIn(netns, ['addr', 'add', `${ipv4(ip)}/24`, 'dev', 'eth0']);
+    await ipIn(netns, ['link', 'set', 'eth0', 'up']);
+    // Its frames cross br-phy in OVS's userspace datapath: partial checksums would make the Node's conntrack mark
+    // the replies invalid (no un-masquerade), as for Pods.
+    await txOff(netns, 'eth0');
+    await installAccounting(netns);
+    this.externals.set(ip, netns);
+  }
+
+  /**
    * An agent restart: a new OvsNode over the Node's running OVS, in resync mode (see OvsNode). The caller
    * re-publishes the desired state and then calls `finishResync()`.
    */
@@ -140,6 +162,7 @@ export class OvsCluster implements DatapathExecutor {
       for (const p of n.host.pluggedPods()) await step(() => delNetns(p.netns));
       await step(() => delNetns(n.netns));
     }
+    for (const ns of this.externals.values()) await step(() => delNetns(ns));
     await step(() => delNetns(this.underlayNetns));
     await step(() => rmSync(this.dir, { recursive: true, force: true }));
     if (errors.length) this.log.warn('OVS cluster teardown had errors', { cluster: this.tag, errors: errors.map(String) });
@@ -185,8 +208,9 @@ export class OvsCluster implements DatapathExecutor {
   }
 
   /** Every namespace that may receive: Pods and Node hosts, with who they are. */
-  private receivers(): Array<{ netns: string; node: string; pod?: string }> {
-    const out: Array<{ netns: string; node: string; pod?: string }> = [];
+  private receivers(): Array<{ netns: string; node: string; pod?: string; external?: boolean }> {
+    // An external host is not on a Node: its deliveries name the pseudo-node "underlay".
+    const out: Array<{ netns: string; node: string; pod?: string; external?: boolean }> = [...this.externals.values()].map((netns) => ({ netns, node: 'underlay', external: true }));
     for (const n of this.nodes.values()) {
       out.push({ netns: n.netns, node: n.nodeName });
       for (const p of n.host.pluggedPods()) out.push({ netns: p.netns, node: n.nodeName, pod: `${p.pod.namespace}/${p.pod.name}` });
@@ -197,6 +221,8 @@ export class OvsCluster implements DatapathExecutor {
   /** Opens echo servers where a TCP/UDP request to ip:port can land: the Pod with that IP, or a Service's Endpoints. */
   private async ensureListeners(protocol: string, ip: string, port: number): Promise<void> {
     if (protocol === 'ICMP') return;
+    const ext = this.externals.get(ip);
+    if (ext) await this.helper(ext).call({ op: 'listen', proto: protocol, port });
     const targets: Array<{ ip: string; port: number }> = [{ ip, port }];
     for (const n of this.nodes.values()) {
       for (const s of n.services.values()) {
@@ -219,7 +245,7 @@ export class OvsCluster implements DatapathExecutor {
     }
   }
 
-  private async accounting(): Promise<Array<{ who: { netns: string; node: string; pod?: string }; entries: AcctEntry[] }>> {
+  private async accounting(): Promise<Array<{ who: { netns: string; node: string; pod?: string; external?: boolean }; entries: AcctEntry[] }>> {
     return Promise.all(this.receivers().map(async (who) => ({ who, entries: await readAccounting(who.netns).catch(() => []) })));
   }
 
@@ -249,7 +275,7 @@ export class OvsCluster implements DatapathExecutor {
     const hit = findRequest(acct, req.protocol, srcPort, ip, req.to.ip, src.netns);
     const r: PacketResult = { delivered: hit !== undefined, srcPort, trace: [] };
     if (hit) {
-      r.deliveredTo = { node: hit.who.node, ...(hit.who.pod ? { pod: hit.who.pod } : { host: true }) };
+      r.deliveredTo = deliveredTo(hit.who);
       r.received = { srcIP: hit.e.src, dstIP: hit.e.dst, srcPort: hit.e.sport, dstPort: hit.e.dport, ttl: hit.e.ttl };
     } else {
       r.dropped = await this.explain(src, { ...req, srcPort });
@@ -289,7 +315,7 @@ export class OvsCluster implements DatapathExecutor {
     };
     const first: PacketResult = { delivered: hit !== undefined, srcPort, trace: [] };
     if (hit) {
-      first.deliveredTo = { node: hit.who.node, ...(hit.who.pod ? { pod: hit.who.pod } : { host: true }) };
+      first.deliveredTo = deliveredTo(hit.who);
       first.received = { srcIP: hit.e.src, dstIP: hit.e.dst, srcPort: hit.e.sport, dstPort: hit.e.dport, ttl: hit.e.ttl };
     } else {
       first.dropped = await this.explain(src, { from: req.from, to: req.to, protocol: req.protocol, srcPort });
@@ -363,10 +389,14 @@ export class OvsCluster implements DatapathExecutor {
   }
 }
 
+function deliveredTo(who: { node: string; pod?: string; external?: boolean }): Delivery {
+  return { node: who.node, ...(who.pod ? { pod: who.pod } : who.external ? { external: true } : { host: true }) };
+}
+
 function findRequest(
-  acct: Array<{ who: { netns: string; node: string; pod?: string }; entries: AcctEntry[] }>,
+  acct: Array<{ who: { netns: string; node: string; pod?: string; external?: boolean }; entries: AcctEntry[] }>,
   protocol: string, srcPort: number, srcIp: string, dstIp: string, senderNetns: string,
-): { who: { netns: string; node: string; pod?: string }; e: AcctEntry } | undefined {
+): { who: { netns: string; node: string; pod?: string; external?: boolean }; e: AcctEntry } | undefined {
   for (const a of acct) {
     for (const e of a.entries) {
       if (e.dir !== 'rx' || e.proto !== protocol || e.sport !== srcPort) continue;

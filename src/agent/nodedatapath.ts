@@ -17,8 +17,20 @@ export interface NodeDatapath {
   /** The Pod interfaces the datapath holds (after an agent restart: those the previous run created). */
   pods(): Promise<PodInterface[]>;
   conntrack(): Promise<ConntrackEntry[]>;
+  /**
+   * NetworkPolicyStats: the counters of the policy rules the datapath holds, by rule ID, read from their metric flows
+   * (sessions, packets, bytes since the rule was installed). Rules without counters yet may be absent.
+   */
+  policyRuleStats(): Promise<Map<string, RuleCounters>>;
   /** Traceflow's packet-out and packet-ins; absent when the executor cannot trace. */
   traceflow?: TraceflowDatapath;
+}
+
+/** One policy rule's traffic counters, as the datapath's metric flows count them. */
+export interface RuleCounters {
+  sessions: number;
+  packets: number;
+  bytes: number;
 }
 
 /** What one Node's pipeline did with a Traceflow-tagged packet: Antrea's agent builds this from its packet-ins. */

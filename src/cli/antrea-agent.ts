@@ -9,6 +9,7 @@
 import { hostname } from 'node:os';
 import { agentModules, startAgent } from '../agent/index.js';
 import type { NodeDatapath } from '../agent/nodedatapath.js';
+import { ruleStatsFromConjMetrics } from '../agent/stats/counters.js';
 import { HttpClient } from '../client/http.js';
 import { SimCluster } from '../datapath/sim/cluster.js';
 import { AntreaError } from '../util/errors.js';
@@ -52,7 +53,12 @@ export async function antreaAgent(argv: string[], io: CliIO): Promise<number> {
       signal: controller.signal,
       datapath: async (cfg): Promise<NodeDatapath> => {
         const node = sim.nodeList().find((n) => n.nodeName === cfg.nodeName) ?? (await sim.addNode(cfg));
-        return { datapath: node, pods: async () => [...node.compiler.podsByKey().values()], conntrack: () => sim.conntrack(cfg.nodeName) };
+        return {
+          datapath: node,
+          pods: async () => [...node.compiler.podsByKey().values()],
+          conntrack: () => sim.conntrack(cfg.nodeName),
+          policyRuleStats: async () => ruleStatsFromConjMetrics(node.ruleMetrics(), (id) => node.compiler.ruleIDOf(id)),
+        };
       },
     });
     await untilStopped(io);

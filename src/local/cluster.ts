@@ -32,7 +32,8 @@ import { controllerModules as defaultControllerModules, startController, type Co
 import type { ControllerContext } from '../controller/context.js';
 import { AntreaError } from '../util/errors.js';
 import { SimCluster } from '../datapath/sim/cluster.js';
-import type { NodeDatapath } from '../agent/nodedatapath.js';
+import type { NodeDatapath, RuleCounters } from '../agent/nodedatapath.js';
+import { ruleStatsFromConjMetrics, ruleStatsFromFlowCounters } from '../agent/stats/counters.js';
 import { simTraceflowDatapath } from '../agent/traceflow/simdatapath.js';
 import type { Datapath, NodeConfig } from '../datapath/types.js';
 import type { DatapathExecutor } from '../datapath/traffic.js';
@@ -293,6 +294,16 @@ export class LocalCluster {
       datapath: node,
       pods: async () => [...node.compiler.podsByKey().values()],
       conntrack: () => executor.conntrack(cfg.nodeName),
+      policyRuleStats: async () => {
+        // The simulator counts by conjunction; OVS's own flow counters are read back (dump-flows) and matched to the
+        // rules' metric flows by identity.
+        if (hasRuleMetrics(node)) return ruleStatsFromConjMetrics(node.ruleMetrics(), (id) => node.compiler.ruleIDOf(id));
+        if (hasOvsFlowDump(node)) {
+          const byIdentity = new Map((await node.dumpOvsFlows()).map((f) => [f.identity, f]));
+          return ruleStatsFromFlowCounters(node.compiler.policyRuleIDs(), (id) => node.compiler.flowsOf(`policyRule/${id}`), byIdentity);
+        }
+        return new Map();
+      },
       // Traceflow's packet-out and packet-ins are modelled by the simulator; on OVS, Traceflows end Failed saying so.
       ...(executor instanceof SimCluster ? { traceflow: simTraceflowDatapath(executor, cfg.nodeName) } : {}),
     };
@@ -335,6 +346,14 @@ export class LocalCluster {
       apiPort: 0,
     });
   }
+}
+
+function hasRuleMetrics(n: object): n is { ruleMetrics(): Map<number, RuleCounters> } {
+  return typeof (n as { ruleMetrics?: unknown }).ruleMetrics === 'function';
+}
+
+function hasOvsFlowDump(n: object): n is { dumpOvsFlows(): Promise<{ identity: string; packets: number; bytes: number }[]> } {
+  return typeof (n as { dumpOvsFlows?: unknown }).dumpOvsFlows === 'function';
 }
 
 async function upsert<T extends KubeObject>(client: ApiClient, resource: typeof gvr.configmaps, namespace: string, obj: T): Promise<void> {

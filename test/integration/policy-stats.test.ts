@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Namespace, Pod } from '../../src/apis/core.js';
 import type { KubeObject } from '../../src/apis/meta.js';
 import { gvr } from '../../src/apiserver/registry.js';
+import { isApiError } from '../../src/apiserver/types.js';
 import { policyGvr, type ClusterNetworkPolicy } from '../../src/apis/crd/policy.js';
 import type { NetworkPolicy } from '../../src/apis/networking.js';
 import { statsGvr, type AntreaClusterNetworkPolicyStats, type NetworkPolicyStats } from '../../src/apis/stats.js';
@@ -158,6 +159,7 @@ test('gates off: no Antrea policy enforcement, no Tiers, no stats collected; K8s
   await c.resource<NetworkPolicy>(policyGvr.k8snetworkpolicies).inNamespace('default').create({ metadata: { name: 'deny', namespace: 'default' }, spec: { podSelector: { matchLabels: { app: 'b' } } } });
   await waitFor('the K8s policy is enforced', async () => (await conn()) === false || undefined);
   await settle();
-  assert.deepEqual((await c.resource(statsGvr.networkpolicystats).list()).items, [], 'no stats objects');
+  // stats.antrea.io is the controller's aggregated API: with its gate off it is not served at all.
+  await assert.rejects(c.resource(statsGvr.networkpolicystats).list(), (err: unknown) => isApiError(err, 'NotFound'), 'no stats API');
   assert.deepEqual((await c.resource(controlplaneGvr.nodestatssummaries).list()).items, [], 'no agent reports');
 });

@@ -12,7 +12,6 @@ import { defineModule } from '../../features/modules.js';
 import { describeError } from '../../util/errors.js';
 import type { AgentContext } from '../context.js';
 import { installedRules } from '../networkpolicy/index.js';
-import { readerFor } from './counters.js';
 import { StatsAccumulator } from './accumulate.js';
 
 const DEFAULT_INTERVAL_MS = 60_000;
@@ -31,8 +30,7 @@ export const networkPolicyStatsAgent = defineModule<AgentContext>({
   async start(ctx) {
     const log = ctx.logger.child({ module: 'networkpolicystats' });
     const node = ctx.nodeName;
-    const read = readerFor(ctx.datapath);
-    if (!read) log.warn('this datapath does not expose rule counters; NetworkPolicyStats reports nothing from this Node');
+    let readFailed = false;
     const summaries = ctx.client.resource<NodeStatsSummary>(controlplaneGvr.nodestatssummaries);
     const policies = ctx.informers.informerFor<ControlplaneNetworkPolicy>(controlplaneGvr.networkpolicies);
     ctx.informers.start();
@@ -43,7 +41,16 @@ export const networkPolicyStatsAgent = defineModule<AgentContext>({
 
     const collect = async () => {
       const rules = installedRules.get(node);
-      if (read && rules) dirty = acc.add(read(rules.keys()), rules) || dirty;
+      if (rules) {
+        try {
+          dirty = acc.add(await ctx.node.policyRuleStats(), rules) || dirty;
+          readFailed = false;
+        } catch (err) {
+          // Once per outage, not per interval: the next read that works counts everything that grew meanwhile.
+          if (!readFailed) log.warn('reading the policy rule counters failed; NetworkPolicyStats retries at the next interval', { error: describeError(err) });
+          readFailed = true;
+        }
+      }
       // Policies deleted cluster-wide take their totals with them (the controller deletes their stats too).
       if (policies.hasSynced()) dirty = acc.retain(new Set(policies.list().map((p) => p.metadata.name ?? ''))) || dirty;
       if (!dirty) return;

@@ -328,6 +328,16 @@ export class PipelineCompiler {
     return this.rulesByConj.get(conjID)?.policyRef;
   }
 
+  /** The IDs of the policy rules installed (an agent restart removes those its policies no longer have). */
+  policyRuleIDs(): string[] {
+    return [...this.rules.keys()];
+  }
+
+  /** The ID of the policy rule with this conjunction id (NetworkPolicyStats reads counters by conjunction id). */
+  ruleIDOf(conjID: number): string | undefined {
+    return this.rulesByConj.get(conjID)?.ruleID;
+  }
+
   /** The group id of a ServicePort (`namespace/name:port/PROTO`), for AntreaPolicy's toServices and for tests. */
   serviceGroupId(key: string): number | undefined {
     return this.groupIds.get(key);

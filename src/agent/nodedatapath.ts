@@ -16,6 +16,10 @@ export interface NodeDatapath {
   datapath: Datapath;
   /** The Pod interfaces the datapath holds (after an agent restart: those the previous run created). */
   pods(): Promise<PodInterface[]>;
+  /** The Service frontends the datapath holds, by ServicePort key (after a restart: those the previous run installed). */
+  serviceKeys(): Promise<string[]>;
+  /** The IDs of the policy rules the datapath holds (after a restart: those the previous run installed). */
+  policyRuleIDs(): Promise<string[]>;
   conntrack(): Promise<ConntrackEntry[]>;
   /**
    * NetworkPolicyStats: the counters of the policy rules the datapath holds, by rule ID, read from their metric flows

@@ -56,6 +56,8 @@ export async function antreaAgent(argv: string[], io: CliIO): Promise<number> {
         return {
           datapath: node,
           pods: async () => [...node.compiler.podsByKey().values()],
+          serviceKeys: async () => node.compiler.serviceKeys(),
+          policyRuleIDs: async () => node.compiler.policyRuleIDs(),
           conntrack: () => sim.conntrack(cfg.nodeName),
           policyRuleStats: async () => ruleStatsFromConjMetrics(node.ruleMetrics(), (id) => node.compiler.ruleIDOf(id)),
         };

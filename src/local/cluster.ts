@@ -293,6 +293,8 @@ export class LocalCluster {
     return {
       datapath: node,
       pods: async () => [...node.compiler.podsByKey().values()],
+      serviceKeys: async () => node.compiler.serviceKeys(),
+      policyRuleIDs: async () => node.compiler.policyRuleIDs(),
       conntrack: () => executor.conntrack(cfg.nodeName),
       policyRuleStats: async () => {
         // The simulator counts by conjunction; OVS's own flow counters are read back (dump-flows) and matched to the

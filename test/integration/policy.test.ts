@@ -322,3 +322,19 @@ test('a Tier that policies use, or a system Tier, is put back when deleted (the 
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(await tiers.tryGet('custom'), undefined, 'an unused custom Tier may go');
 });
+
+test('a policy deleted while the agent was down is removed from the datapath when the agent starts again', async () => {
+  const c = cluster.client();
+  const policies = c.resource(policyGvr.k8snetworkpolicies).inNamespace('prod');
+  await policies.create(k8s('deny-while-down', { podSelector: sel({ app: 'web' }), policyTypes: ['Ingress'] }));
+  await expectAll('web isolated', [['prod/client', 'prod/web', 80, 'drop']]);
+  const held = () => cluster.sim.node('node-1').compiler.policyRuleIDs();
+  assert.ok(held().length > 0, 'node-1 holds the isolation rule');
+  await cluster.stopAgent('node-1');
+  await policies.delete('deny-while-down');
+  // The datapath outlives the agent: the rule stays enforced while nobody is there to remove it.
+  assert.equal(await outcome('prod/client', 'prod/web', 80), 'drop');
+  await cluster.startAgent('node-1');
+  await waitFor('node-1 holds no policy rule', async () => held().length === 0 || undefined, 8000);
+  await expectAll('web open again', [['prod/client', 'prod/web', 80, 'ok'], ['dev/client', 'prod/web', 80, 'ok']]);
+});

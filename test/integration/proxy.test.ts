@@ -195,6 +195,25 @@ describe('AntreaProxy: ClusterIP load balancing', () => {
     assert.equal(again.packets[0]?.deliveredTo?.pod, `${NS}/late`);
   });
 
+  test('a Service deleted while the agent was down is removed from the datapath when the agent starts again', async (t) => {
+    const c = await cluster(t);
+    const client = c.client();
+    await createPods(client, [pod('client', { app: 'client' }, { node: 'node-1' }), pod('web', { app: 'web' }, { node: 'node-2' })]);
+    const gone = await createService(client, 'gone', { selector: { app: 'web' } });
+    await createService(client, 'kept', { selector: { app: 'web' } });
+    await programmed(c, `${NS}/gone:http/TCP`, 1);
+    await programmed(c, `${NS}/kept:http/TCP`, 1);
+    await c.stopAgent('node-1');
+    await client.resource<Service>(gvr.services).inNamespace(NS).delete('gone');
+    // The datapath outlives the agent: the deleted Service still load-balances until the agent comes back.
+    assert.ok(c.sim.node('node-1').compiler.serviceKeys().includes(`${NS}/gone:http/TCP`));
+    await c.startAgent('node-1');
+    await waitFor('gone removed from node-1', async () => !c.sim.node('node-1').compiler.serviceKeys().includes(`${NS}/gone:http/TCP`), 15_000);
+    assert.ok(c.sim.node('node-1').compiler.serviceKeys().includes(`${NS}/kept:http/TCP`), 'the Service that still exists stays');
+    const r = await c.sim.connect({ from: { pod: `${NS}/client` }, to: { ip: gone.spec.clusterIP as string, port: 80 }, protocol: 'TCP' });
+    assert.notEqual(r.packets[0]?.deliveredTo?.pod, `${NS}/web`, 'the deleted ClusterIP no longer reaches its old endpoint');
+  });
+
   test('ClientIP session affinity pins a client to one endpoint until its timeout', async (t) => {
     const c = await cluster(t);
     const client = c.client();

@@ -100,6 +100,13 @@ export const networkPolicyAgent = defineModule<AgentContext>({
           conjIds.release(id);
         }
       }
+      // First sync after a restart: the datapath still holds the previous run's rules; those of policies deleted
+      // while the agent was down would otherwise stay enforced until the datapath is reset.
+      if (syncs === 0) {
+        for (const id of await ctx.node.policyRuleIDs()) {
+          if (!next.has(id) && !installed.has(id)) changes.push({ kind: 'policyRule', op: 'remove', key: id });
+        }
+      }
       // Removals first: a rule replaced under a new ID must not share a priority with its old self for long.
       changes.sort((a, b) => (a.op === b.op ? 0 : a.op === 'remove' ? -1 : 1));
       if (changes.length > 0) await ctx.datapath.apply(changes);

@@ -63,9 +63,8 @@ export function antreaProxyModule(opts: AntreaProxyOptions = {}): ModuleDefiniti
         },
         { name: 'antrea-agent-proxy', minIntervalMs: opts.minIntervalMs ?? 1000, maxIntervalMs: opts.maxIntervalMs ?? 30_000, burst: opts.burst ?? 2, logger: log },
       );
-      // NodeDatapath has no read-back of Service frontends yet (proposed: `serviceKeys()`, as `pods()`); use it when
-      // the executor offers it, so Services deleted while the agent was down are removed after a restart.
-      const serviceKeys = (ctx.node as { serviceKeys?: () => Promise<readonly string[]> }).serviceKeys?.bind(ctx.node);
+      // The datapath's Service frontends, so Services deleted while the agent was down are removed after a restart.
+      const serviceKeys = () => ctx.node.serviceKeys();
       const proxier = new Proxier({
         nodeName: ctx.nodeName,
         datapath: ctx.datapath,
@@ -76,7 +75,7 @@ export function antreaProxyModule(opts: AntreaProxyOptions = {}): ModuleDefiniti
         proxyAll: cfg.proxyAll,
         onChange: () => runner.run(),
         onRetry: (ms) => runner.retryAfter(ms),
-        ...(serviceKeys ? { restore: serviceKeys } : {}),
+        restore: serviceKeys,
       });
 
       const services = ctx.informers.informerFor<Service>(gvr.services);

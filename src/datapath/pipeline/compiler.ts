@@ -328,6 +328,11 @@ export class PipelineCompiler {
     return this.rulesByConj.get(conjID)?.policyRef;
   }
 
+  /** The ServicePorts installed (`namespace/name:port/PROTO`; an agent restart removes Services deleted meanwhile). */
+  serviceKeys(): string[] {
+    return [...this.services.keys()];
+  }
+
   /** The IDs of the policy rules installed (an agent restart removes those its policies no longer have). */
   policyRuleIDs(): string[] {
     return [...this.rules.keys()];

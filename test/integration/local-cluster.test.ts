@@ -137,3 +137,14 @@ describe('packets through the local cluster', () => {
     }
   });
 });
+
+test('Pod traffic leaving the cluster is masqueraded to the Node IP, whatever the gates', async (t) => {
+  const cluster = await startLocalCluster(t, { nodes: 1 });
+  const client = cluster.client();
+  await client.resource<Pod>(gvr.pods).inNamespace('default').create(podObj('out', { node: 'node-1' }));
+  await runningPods(client, 1);
+  const r = await cluster.sim.send({ from: { pod: 'default/out' }, to: { ip: '10.0.0.9', port: 80 }, protocol: 'TCP' });
+  assert.ok(r.delivered, JSON.stringify(r.dropped));
+  assert.equal(r.deliveredTo?.external, true);
+  assert.equal(r.received?.srcIP, '192.168.77.100', 'the Node IP, not the Pod IP');
+});

@@ -2,8 +2,8 @@
  * Egress in the agent (Antrea 1.5's `pkg/agent/controller/egress`): from the Egresses (IP and Node chosen by the
  * controller), this Node's Pods and the Namespaces, the datapath gets one EgressSnat per Egress IP: on the Node
  * that holds the IP, a SNAT mark (1..255) and the host rule SNATing that mark to the IP; elsewhere, a tunnel to the
- * IP for the selected local Pods. The Pod CIDR's default masquerade to the Node IP (which Antrea's route client
- * installs) comes with it, so unselected Pods leave with the Node IP. Any change reconciles the whole (small) plan
+ * IP for the selected local Pods. Unselected Pods leave with the Node IP through the Pod CIDR's masquerade,
+ * which every agent installs (src/agent/noderoute). Any change reconciles the whole (small) plan
  * and applies only the Egress IPs whose state changed.
  */
 import type { Namespace, Pod } from '../../apis/core.js';
@@ -18,7 +18,6 @@ import { AntreaError, describeError } from '../../util/errors.js';
 import type { AgentContext } from '../context.js';
 import { planEgress } from './plan.js';
 
-const MASQUERADE_RULE = 'antrea-masquerade-pods';
 const snatRuleId = (ip: string) => `egress-snat/${ip}`;
 
 /** Marks 1..255 for the Egress IPs this Node holds (Antrea's ID allocator; at most 255 local Egress IPs). */
@@ -51,7 +50,6 @@ export const egressAgent = defineModule<AgentContext>({
   gate: 'Egress',
   async start(ctx) {
     const log = ctx.logger.child({ module: 'egress' });
-    const { nodeConfig } = ctx;
     const egresses = ctx.informers.informerFor<Egress>(egressGvr);
     const pods = ctx.informers.informerFor<Pod>(gvr.pods, { fieldSelector: `spec.nodeName=${ctx.nodeName}` });
     const namespaces = ctx.informers.informerFor<Namespace>(gvr.namespaces);
@@ -60,12 +58,6 @@ export const egressAgent = defineModule<AgentContext>({
     const queue = new WorkQueue<string>({ name: 'egress' });
     // Destinations that keep the default path (egress.exceptCIDRs); the datapath is IPv4 only for now.
     const exceptCIDRs = ctx.config.egress.exceptCIDRs.filter((c) => !c.includes(':'));
-
-    if (!ctx.config.noSNAT) {
-      await ctx.datapath.apply([
-        { kind: 'hostNat', op: 'upsert', rule: { id: MASQUERADE_RULE, kind: 'Masquerade', match: { srcCIDR: nodeConfig.podCIDR }, to: { ip: nodeConfig.nodeIP } } },
-      ]);
-    }
 
     const sync = async () => {
       const ofPorts = new Map((await ctx.node.pods()).map((p) => [podKey(p), p.ofPort]));

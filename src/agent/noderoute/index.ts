@@ -1,6 +1,7 @@
 /**
- * Node routes (Antrea's NodeRouteController): every other Node with a Pod CIDR and an address becomes a peer of
- * this Node's datapath: a tunnel destination in encap mode, a route over the underlay in noEncap mode.
+ * Node routes (Antrea's NodeRouteController and route client): every other Node with a Pod CIDR and an address
+ * becomes a peer of this Node's datapath: a tunnel destination in encap mode, a route over the underlay in noEncap
+ * mode. Pod traffic leaving the cluster is masqueraded to the Node IP, unless the conf says noSNAT.
  */
 import type { Node } from '../../apis/core.js';
 import { gvr } from '../../apiserver/registry.js';
@@ -19,10 +20,15 @@ export function peerOf(node: Node): PeerNode | undefined {
   return { nodeName: node.metadata.name ?? '', nodeIP, podCIDR, gatewayIP: formatIp(cidrAddress(parseCidr(podCIDR), 1n)) };
 }
 
+export const MASQUERADE_RULE = 'antrea-masquerade-pods';
+
 export const nodeRoute = defineModule<AgentContext>({
   name: 'noderoute',
-  start(ctx) {
+  async start(ctx) {
     const log = ctx.logger.child({ module: 'noderoute' });
+    const { nodeConfig } = ctx;
+    const masquerade = { id: MASQUERADE_RULE, kind: 'Masquerade' as const, match: { srcCIDR: nodeConfig.podCIDR }, to: { ip: nodeConfig.nodeIP } };
+    await ctx.datapath.apply([ctx.config.noSNAT ? { kind: 'hostNat', op: 'remove', key: MASQUERADE_RULE } : { kind: 'hostNat', op: 'upsert', rule: masquerade }]);
     const nodes = ctx.informers.informerFor<Node>(gvr.nodes);
     const queue = new WorkQueue<string>({ name: 'noderoute' });
     const installed = new Map<string, string>();

@@ -180,7 +180,7 @@ describe('AntreaProxy: ClusterIP load balancing', () => {
     assert.deepEqual([...down.keys()].sort(), [`${NS}/s0`, `${NS}/s2`, `${NS}/s4`]);
   });
 
-  test('a Service with no ready endpoint drops new connections in ServiceLB, and serves again once one is back', async (t) => {
+  test('a Service with no ready endpoint rejects new connections in ServiceLB (TCP RST), and serves again once one is back', async (t) => {
     const c = await cluster(t);
     const client = c.client();
     await createPods(client, [pod('client', { app: 'client' })]);
@@ -188,7 +188,9 @@ describe('AntreaProxy: ClusterIP load balancing', () => {
     await programmed(c, `${NS}/empty:http/TCP`, 0);
     const r = await c.sim.connect({ from: { pod: `${NS}/client` }, to: { ip: svc.spec.clusterIP as string, port: 80 }, protocol: 'TCP' });
     assert.equal(r.established, false);
-    assert.match(r.failure?.dropped?.reason ?? '', /no buckets/);
+    assert.equal(r.packets[0]?.rejected?.reply, 'tcp-rst', 'rejected, not dropped: the client fails fast');
+    assert.match(r.failure?.dropped?.reason ?? '', /has no endpoints/);
+    assert.equal(r.failure?.dropped?.tableName, 'ServiceLB');
     await createPods(client, [pod('late', { app: 'nobody' })]);
     await programmed(c, `${NS}/empty:http/TCP`, 1);
     const again = await c.sim.connect({ from: { pod: `${NS}/client` }, to: { ip: svc.spec.clusterIP as string, port: 80 }, protocol: 'TCP' });

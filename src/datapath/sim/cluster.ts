@@ -9,6 +9,7 @@ import { AntreaError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { silentLogger } from '../../util/log.js';
 import { GATEWAY_OFPORT, TUNNEL_OFPORT, GLOBAL_VIRTUAL_MAC } from '../pipeline/fields.js';
+import { Table, tableName } from '../pipeline/tables.js';
 import { ETH_TYPE_ARP, ETH_TYPE_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../pipeline/flow.js';
 import { BROADCAST_MAC, formatIpv4, parseIpv4, parseMac, type Ipv4, type Mac } from '../net/addr.js';
 import type { ConnectRequest, ConnectionResult, DatapathExecutor, Delivery, Endpoint, PacketResult, SendRequest } from '../traffic.js';
@@ -172,7 +173,8 @@ export class SimCluster implements DatapathExecutor {
   private atBridge(j: Journey, node: SimNode, inPort: number, packet: Packet): void {
     const r = node.bridge.process(packet, inPort, j.trace);
     if (r.drop && r.outputs.length === 0) j.drop = r.drop;
-    if (r.packetIns.some((p) => p.reason === 0) && ((r.regs.reg0 >>> 24) & 0x1f & 2) !== 0 && packet.ip) this.reject(j, node, packet);
+    const rejectIn = r.packetIns.find((p) => p.reason === 0);
+    if (rejectIn && ((r.regs.reg0 >>> 24) & 0x1f & 2) !== 0 && packet.ip) this.reject(j, node, packet, rejectIn.table);
     for (const out of r.outputs) {
       const port = node.bridge.port(out.port);
       if (!port) continue;
@@ -238,14 +240,22 @@ export class SimCluster implements DatapathExecutor {
    * destination to the sender. The simulator hands it straight to the sender's stack (Antrea's packet-out takes
    * several routes depending on where both ends are; the answer the sender sees is the same).
    */
-  private reject(j: Journey, node: SimNode, p: Packet): void {
+  private reject(j: Journey, node: SimNode, p: Packet, fromTable: number): void {
     const ip = p.ip as NonNullable<Packet['ip']>;
     const reply = p.l4?.kind === 'tcp' ? 'tcp-rst' as const : 'icmp-unreachable' as const;
     const sender = j.sender;
     const ok = sender?.pod !== undefined && sender.pod.ips.includes(ip.src);
     j.rejected = { node: node.nodeName, reply, deliveredToSender: ok };
-    j.drop = { node: node.nodeName, ...(j.drop?.table === undefined ? {} : { table: j.drop.table, tableName: j.drop.tableName as string }), reason: `rejected by a Reject rule: ${reply === 'tcp-rst' ? 'TCP RST+ACK' : 'ICMP destination unreachable (admin prohibited)'} sent back to ${formatIpv4(ip.src)}` };
-    j.trace?.push({ kind: 'host', node: node.nodeName, action: 'dropped', detail: `packet-in (Reject): agent answers ${reply} from ${formatIpv4(ip.dst)} to ${formatIpv4(ip.src)}` });
+    // A reject from ServiceLB is a Service without Endpoints (ICMP port unreachable, as kube-proxy); any other is a
+    // policy Reject rule (ICMP admin prohibited).
+    const noEndpoints = fromTable === Table.ServiceLB;
+    const answer = reply === 'tcp-rst' ? 'TCP RST+ACK' : `ICMP destination unreachable (${noEndpoints ? 'port unreachable' : 'admin prohibited'})`;
+    const where = noEndpoints
+      ? { table: fromTable, tableName: tableName(fromTable) }
+      : j.drop?.table === undefined ? {} : { table: j.drop.table, tableName: j.drop.tableName as string };
+    const why = noEndpoints ? `rejected: the Service ${formatIpv4(ip.dst)}${p.l4 && p.l4.kind !== 'icmp' ? `:${p.l4.dstPort}` : ''} has no endpoints` : 'rejected by a Reject rule';
+    j.drop = { node: node.nodeName, ...where, reason: `${why}: ${answer} sent back to ${formatIpv4(ip.src)}` };
+    j.trace?.push({ kind: 'host', node: node.nodeName, action: 'dropped', detail: `packet-in (Reject${noEndpoints ? ', Service without endpoints' : ''}): agent answers ${reply} from ${formatIpv4(ip.dst)} to ${formatIpv4(ip.src)}` });
     if (ok && sender?.pod) j.trace?.push({ kind: 'endpoint', node: sender.node.nodeName, endpoint: sender.pod.key, action: 'received', detail: reply });
   }
 

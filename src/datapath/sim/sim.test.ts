@@ -167,13 +167,18 @@ describe('simulator: Services', () => {
     assert.equal(n1.bridge.flowStats().filter((s) => s.flow.table === 40 && s.flow.priority === 200).length, 0, 'delete_learned');
   });
 
-  it('a Service without Endpoints drops at the group with a reason', async () => {
+  it('a Service without Endpoints rejects in ServiceLB: ICMP port unreachable for UDP, TCP RST for TCP', async () => {
     const { c, n1, a, key } = await cluster();
-    await n1.upsertService({ namespace: 'default', name: 'empty', portName: 'http', protocol: 'UDP', clusterIP: '10.96.0.20', port: 53, endpoints: [] });
+    await n1.upsertService({ namespace: 'default', name: 'empty', portName: 'dns', protocol: 'UDP', clusterIP: '10.96.0.20', port: 53, endpoints: [] });
     const r = await c.send({ from: { pod: key(a) }, to: { ip: '10.96.0.20', port: 53 }, protocol: 'UDP' });
     assert.equal(r.delivered, false);
-    assert.match(r.dropped!.reason, /group 1 has no buckets/);
+    assert.deepEqual(r.rejected, { node: 'node1', reply: 'icmp-unreachable', deliveredToSender: true });
+    assert.match(r.dropped!.reason, /the Service 10\.96\.0\.20:53 has no endpoints: ICMP destination unreachable \(port unreachable\)/);
     assert.equal(r.dropped!.tableName, 'ServiceLB');
+    await n1.upsertService({ namespace: 'default', name: 'empty', portName: 'http', protocol: 'TCP', clusterIP: '10.96.0.20', port: 80, endpoints: [] });
+    const t = await c.connect({ from: { pod: key(a) }, to: { ip: '10.96.0.20', port: 80 }, protocol: 'TCP' });
+    assert.equal(t.established, false);
+    assert.equal(t.packets[0]?.rejected?.reply, 'tcp-rst');
   });
 });
 

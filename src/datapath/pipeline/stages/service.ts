@@ -9,16 +9,22 @@
  * p190 flow learns a SessionAffinity flow (hard_timeout = affinity seconds, keyed on client IP, Service IP and port)
  * and marks "selected". Later connections hit the learned flow in table 40 and skip the group.
  *
+ * A ServicePort with no Endpoint rejects new connections in ServiceLB (packet-in with the reject reason), as Antrea.
+ *
  * Not yet: NodePort (needs proxyAll's ServiceClassifier), externalTrafficPolicy=Local groups.
  */
 import { Table } from '../tables.js';
 import {
   CT_ZONE, HAIRPIN_VIRTUAL_IP, Priority, EpToSelectRegMark, EpSelectedRegMark, RewriteMACRegMark, HairpinRegMark,
   ServiceCTMark, ServiceGroupIDField, EndpointIPField, EndpointPortField, EpUnionField, EpToLearnRegMark, ServiceEPStateField,
+  CustomReasonField,
 } from '../fields.js';
 import { act, flow, match, type Flow, type Group, type Proto } from '../flow.js';
 import type { ServiceFrontend, L4Protocol } from '../../types.js';
 import { parseIpv4 } from '../../net/addr.js';
+
+/** CustomReasonField bit 2: reject (reference/ovs-pipeline.md, reg0[24..28]). */
+const CUSTOM_REASON_REJECT = 2;
 
 export function protoOf(p: L4Protocol): Proto {
   return p === 'TCP' ? 'tcp' : p === 'UDP' ? 'udp' : 'sctp';
@@ -49,6 +55,18 @@ export function serviceFlows(svc: ServiceFrontend, groupId: number, cookie: bigi
   const flows: Flow[] = [];
   const affinity = svc.sessionAffinityTimeout;
   for (const vip of [svc.clusterIP, ...(svc.loadBalancerIPs ?? [])]) {
+    if (svc.endpoints.length === 0) {
+      // No Endpoint: as Antrea, reject rather than drop, so clients fail fast (TCP RST, ICMP port unreachable) instead
+      // of timing out. The reject reason goes to the controller; the packet-in's table (ServiceLB) tells the agent it
+      // is a Service without Endpoints, not a policy Reject.
+      flows.push(
+        flow(Table.ServiceLB, Priority.normal, cookie, match().proto(proto).reg(EpToSelectRegMark).nwDst(vip).tpDst(svc.port), [
+          act.loadRegField(CustomReasonField, CUSTOM_REASON_REJECT),
+          act.controller(0),
+        ]),
+      );
+      continue;
+    }
     flows.push(
       flow(Table.ServiceLB, Priority.normal, cookie, match().proto(proto).reg(EpToSelectRegMark).nwDst(vip).tpDst(svc.port), [
         act.loadReg(affinity === undefined ? EpSelectedRegMark : EpToLearnRegMark),

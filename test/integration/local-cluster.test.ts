@@ -148,3 +148,27 @@ test('Pod traffic leaving the cluster is masqueraded to the Node IP, whatever th
   assert.equal(r.deliveredTo?.external, true);
   assert.equal(r.received?.srcIP, '192.168.77.100', 'the Node IP, not the Pod IP');
 });
+
+test('antrea local traffic to a Service says which endpoint Pod served each connection', async (t) => {
+  const cluster = await startLocalCluster(t, { nodes: 2 });
+  const client = cluster.client();
+  await client.resource(gvr.services).inNamespace('default').create({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+  } as never);
+  for (const name of ['w1', 'w2', 'w3']) await client.resource<Pod>(gvr.pods).inNamespace('default').create(podObj(name));
+  await client.resource<Pod>(gvr.pods).inNamespace('default').create(podObj('client', { labels: { app: 'client' } }));
+  await runningPods(client, 4);
+  const summary = await waitFor('the Service to serve all three endpoints', async () => {
+    const s = await cluster.traffic({ from: 'default/client', to: 'default/web', connections: 60 });
+    return s.delivered === 60 && new Set(s.connections.map((c) => c.pod)).size === 3 ? s : undefined;
+  });
+  assert.equal(summary.destination.kind, 'service');
+  assert.equal(summary.destination.port, 80);
+  for (const c of summary.connections) {
+    assert.match(c.pod ?? '', /^default\/w[123]$/);
+    assert.match(c.receivedAt ?? '', /^10\.10\.\d+\.\d+:80$/, 'the endpoint address after DNAT');
+  }
+});

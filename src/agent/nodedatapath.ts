@@ -9,6 +9,7 @@ import type { AgentDerived, AgentConfig } from '../config/types.js';
 import type { Datapath, NodeConfig, PodInterface } from '../datapath/types.js';
 import type { ConntrackEntry, PacketResult, SendRequest } from '../datapath/traffic.js';
 import type { Observation } from '../apis/crd/traceflow.js';
+import { DEFAULT_SERVICE_CIDR } from '../config/index.js';
 import { AntreaError } from '../util/errors.js';
 import { cidrAddress, formatIp, parseCidr } from '../util/ip.js';
 
@@ -90,5 +91,7 @@ export function nodeConfigFor(node: Node, config: AgentConfig, derived: AgentDer
     gatewayMAC: stableMac(`${name}/${config.hostGateway}`),
     trafficEncapMode: mode,
     tunnelType,
+    // The conf fills serviceCIDR only with AntreaProxy off (kube-proxy's range); the datapath needs it either way.
+    serviceCIDR: config.serviceCIDR || DEFAULT_SERVICE_CIDR,
   };
 }

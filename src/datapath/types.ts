@@ -26,6 +26,11 @@ export interface NodeConfig {
   tunnelType: TunnelType;
   /** Node's MAC on the underlay (sim only needs it for traces). */
   nodeMAC?: string;
+  /**
+   * The cluster's Service CIDR (ClusterIPs). The simulated host drops traffic to it: `antrea local` has no kube-proxy,
+   * so a ClusterIP that AntreaProxy did not translate has nowhere to go.
+   */
+  serviceCIDR?: string;
 }
 
 /** A Pod's container interface, as the CNI server creates it. Key: `${namespace}/${name}`. */

@@ -354,7 +354,7 @@ describe('AntreaProxy: Services without a selector', () => {
 });
 
 describe('AntreaProxy and EndpointSlice gates', () => {
-  test('AntreaProxy off: no Service flows, the module is Disabled, and traffic to a ClusterIP is not load-balanced (it leaves untranslated)', async (t) => {
+  test('AntreaProxy off: no Service flows, the module is Disabled, and traffic to a ClusterIP is dropped by the host (no kube-proxy)', async (t) => {
     const c = await cluster(t, { gates: { AntreaProxy: false } });
     const client = c.client();
     await createPods(client, [pod('client', { app: 'client' }), pod('web', { app: 'web' })]);
@@ -372,7 +372,10 @@ describe('AntreaProxy and EndpointSlice gates', () => {
     const first = r.packets[0];
     t.diagnostic(`ClusterIP without AntreaProxy: ${JSON.stringify({ dropped: first?.dropped, deliveredTo: first?.deliveredTo, received: first?.received })}`);
     assert.equal(first?.deliveredTo?.pod, undefined, 'no endpoint Pod gets it');
-    assert.equal(first?.received?.dstIP, svc.spec.clusterIP, 'not DNATed: nothing load-balanced it');
+    assert.equal(first?.received, undefined, 'no fake external host answers');
+    assert.equal(r.established, false);
+    assert.match(first?.dropped?.reason ?? '', /no kube-proxy in antrea local: ClusterIP traffic is not load-balanced with AntreaProxy off/);
+    assert.ok(first?.dropped?.reason.includes(svc.spec.clusterIP as string), 'the reason names the ClusterIP');
   });
 
   test('EndpointSlice on with AntreaProxy off: the agent logs one warning and nothing else changes', async (t) => {

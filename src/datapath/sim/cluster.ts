@@ -11,7 +11,7 @@ import { silentLogger } from '../../util/log.js';
 import { GATEWAY_OFPORT, TUNNEL_OFPORT, GLOBAL_VIRTUAL_MAC } from '../pipeline/fields.js';
 import { Table, tableName } from '../pipeline/tables.js';
 import { ETH_TYPE_ARP, ETH_TYPE_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../pipeline/flow.js';
-import { BROADCAST_MAC, formatIpv4, parseIpv4, parseMac, type Ipv4, type Mac } from '../net/addr.js';
+import { BROADCAST_MAC, cidrContains, formatIpv4, parseIpv4, parseMac, type Ipv4, type Mac } from '../net/addr.js';
 import type { ConnectRequest, ConnectionResult, DatapathExecutor, Delivery, Endpoint, PacketResult, SendRequest } from '../traffic.js';
 import type { ConntrackEntry } from './conntrack.js';
 import { ipLength, frameLength, describePacket, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type Packet } from './packet.js';
@@ -294,6 +294,12 @@ export class SimCluster implements DatapathExecutor {
     if (p.ip.dst === gwIP || p.ip.dst === nodeIP) {
       j.trace?.push({ kind: 'host', node: node.nodeName, action: 'delivered', detail: describePacket(p) });
       j.deliveries.push({ delivery: { node: node.nodeName, host: true }, packet: p });
+      return;
+    }
+    const { serviceCIDR } = node.parsed;
+    if (serviceCIDR && cidrContains(serviceCIDR, p.ip.dst)) {
+      j.drop = { node: node.nodeName, reason: `host of ${node.nodeName} dropped a packet to ${formatIpv4(p.ip.dst)}: no kube-proxy in antrea local: ClusterIP traffic is not load-balanced with AntreaProxy off` };
+      j.trace?.push({ kind: 'host', node: node.nodeName, action: 'dropped', detail: j.drop.reason });
       return;
     }
     // Forwarding: the host decrements the TTL.

@@ -44,7 +44,7 @@ export class SimNode implements Datapath {
   /** The host's neighbour cache on antrea-gw0. */
   readonly hostNeighbors = new Map<Ipv4, Mac>();
   private routeCache?: HostRoute[];
-  private cfgParsed?: { nodeIP: Ipv4; gwIP: Ipv4; gwMAC: Mac; podCIDR: Cidr; encap: boolean };
+  private cfgParsed?: { nodeIP: Ipv4; gwIP: Ipv4; gwMAC: Mac; podCIDR: Cidr; encap: boolean; serviceCIDR?: Cidr };
 
   constructor(
     readonly nodeName: string,
@@ -62,7 +62,7 @@ export class SimNode implements Datapath {
     return c;
   }
 
-  get parsed(): { nodeIP: Ipv4; gwIP: Ipv4; gwMAC: Mac; podCIDR: Cidr; encap: boolean } {
+  get parsed(): { nodeIP: Ipv4; gwIP: Ipv4; gwMAC: Mac; podCIDR: Cidr; encap: boolean; serviceCIDR?: Cidr } {
     if (!this.cfgParsed) throw new AntreaError('ERR_DATAPATH_NO_NODE_CONFIG', `Node ${this.nodeName} has no node config yet`);
     return this.cfgParsed;
   }
@@ -80,6 +80,7 @@ export class SimNode implements Datapath {
       gwMAC: parseMac(cfg.gatewayMAC),
       podCIDR: parseCidr(cfg.podCIDR),
       encap: cfg.trafficEncapMode === 'encap',
+      ...(cfg.serviceCIDR ? { serviceCIDR: parseCidr(cfg.serviceCIDR) } : {}),
     };
     this.bridge.attachPort(GATEWAY_OFPORT, { name: 'antrea-gw0', kind: 'gateway' });
     if (this.cfgParsed.encap) this.bridge.attachPort(TUNNEL_OFPORT, { name: 'antrea-tun0', kind: 'tunnel' });

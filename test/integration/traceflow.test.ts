@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { Pod, Service } from '../../src/apis/core.js';
 import { traceflowGvr, type Traceflow, type TraceflowSpec } from '../../src/apis/crd/traceflow.js';
 import { gvr } from '../../src/apiserver/registry.js';
+import { policyGvr } from '../../src/apis/crd/policy.js';
+import type { NetworkPolicy } from '../../src/apis/networking.js';
 import { SharedInformerFactory } from '../../src/client/factory.js';
 import type { ApiClient } from '../../src/client/types.js';
 import { antctl } from '../../src/cli/antctl.js';
@@ -142,6 +144,37 @@ describe('Traceflow', () => {
     // A Service destination needs AntreaProxy on the agent; here a missing Service is caught by the controller.
     await createTraceflow(client, 'no-svc', fromClient({ namespace: 'default', service: 'nope' }));
     assert.equal((await finished(client, 'no-svc')).status?.reason, 'Invalid Traceflow request, err: requested destination Service default/nope not found');
+  });
+
+  test('a trace dropped by a K8s NetworkPolicy names the policy; one it allows names the allowing policy', async (t) => {
+    const cluster = await startLocalCluster(t, { nodes: 2 });
+    const client = cluster.client();
+    const pods = await runningPods(client, { client: 'node-1', other: 'node-1', server: 'node-2' });
+    // server accepts port 80 from app=other only: client is dropped by the isolation the policy brings.
+    await client.resource<NetworkPolicy>(policyGvr.k8snetworkpolicies).inNamespace('default').create({
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'only-other', namespace: 'default' },
+      spec: { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'other' } } }], ports: [{ port: 80 }] }] },
+    });
+    const serverIP = pods.server?.status?.podIP as string;
+    await waitFor('the policy is enforced', async () => {
+      const r = await cluster.sim.send({ from: { pod: 'default/client' }, to: { ip: serverIP, port: 80 }, protocol: 'TCP', trace: false });
+      return r.delivered ? undefined : true;
+    });
+    const tcp80 = { packet: { ipHeader: { protocol: 6 }, transportHeader: { tcp: { dstPort: 80 } } } };
+    await createTraceflow(client, 'np-drop', fromClient({ namespace: 'default', pod: 'server' }, tcp80));
+    const dropped = await finished(client, 'np-drop');
+    assert.equal(dropped.status?.phase, 'Succeeded', dropped.status?.reason);
+    assert.deepEqual(dropped.status?.results?.find((r) => r.node === 'node-2')?.observations.at(-1), {
+      component: 'NetworkPolicy', componentInfo: 'IngressDefaultRule', action: 'Dropped', networkPolicy: 'K8sNetworkPolicy:default/only-other',
+    });
+    await createTraceflow(client, 'np-allow', { ...fromClient({ namespace: 'default', pod: 'server' }, tcp80), source: { namespace: 'default', pod: 'other' } });
+    const allowed = await finished(client, 'np-allow');
+    assert.equal(allowed.status?.phase, 'Succeeded', allowed.status?.reason);
+    const dst = allowed.status?.results?.find((r) => r.node === 'node-2')?.observations ?? [];
+    assert.deepEqual(dst.find((o) => o.component === 'NetworkPolicy'), {
+      component: 'NetworkPolicy', componentInfo: 'IngressRule', action: 'Forwarded', networkPolicy: 'K8sNetworkPolicy:default/only-other',
+    });
+    assert.equal(dst.at(-1)?.action, 'Delivered');
   });
 
   test('a trace to a deleted Pod fails with a clear reason; so does one from a missing source', async (t) => {

@@ -338,6 +338,20 @@ export class PipelineCompiler {
     return [...this.rules.keys()];
   }
 
+  /**
+   * The policy references of the rules that own an installed flow (by identity `table|priority|match`), sorted: a
+   * K8s isolation drop is shared by every rule that isolates the Pod, so Traceflow can name the policies behind it.
+   */
+  policyRefsOfFlow(identity: string): string[] {
+    const refs = new Set<string>();
+    for (const owner of this.installed.get(identity)?.owners ?? []) {
+      if (!owner.startsWith('policyRule/')) continue;
+      const ref = this.rules.get(owner.slice('policyRule/'.length))?.policyRef;
+      if (ref) refs.add(ref);
+    }
+    return [...refs].sort();
+  }
+
   /** The ID of the policy rule with this conjunction id (NetworkPolicyStats reads counters by conjunction id). */
   ruleIDOf(conjID: number): string | undefined {
     return this.rulesByConj.get(conjID)?.ruleID;

@@ -110,6 +110,7 @@ export class SimCluster implements DatapathExecutor {
         return { encap: n.parsed.encap, gatewayIP: n.config.gatewayIP };
       },
       (name, conjID) => this.node(name).compiler.policyRefOf(conjID),
+      (name, identity) => this.node(name).compiler.policyRefsOfFlow(identity),
     );
   }
 

@@ -195,7 +195,9 @@ describe('simulator: NetworkPolicy', () => {
     assert.equal(wrongPort.dropped?.tableName, 'IngressDefaultRule');
     const wrongPeer = await c.send({ from: { pod: key(a2) }, to: { ip: b.ips[0]!, port: 80 }, protocol: 'TCP' });
     assert.equal(wrongPeer.dropped?.tableName, 'IngressDefaultRule');
-    assert.deepEqual(c.traceflow(wrongPeer)[1]!.observations.at(-1), { component: 'NetworkPolicy', componentInfo: 'IngressDefaultRule', action: 'Dropped' });
+    assert.deepEqual(c.traceflow(wrongPeer)[1]!.observations.at(-1), {
+      component: 'NetworkPolicy', componentInfo: 'IngressDefaultRule', action: 'Dropped', networkPolicy: 'K8sNetworkPolicy:default/allow-a',
+    }, 'the isolation drop names the policy that isolates B');
     const metric = n2.bridge.flowStats().filter((s) => s.flow.table === 101 && s.flow.priority === 200);
     const [newFlow, estFlow] = [metric.find((s) => renderFlow(s.flow).includes('+new'))!, metric.find((s) => renderFlow(s.flow).includes('-new'))!];
     assert.equal(newFlow.packets, 1, 'one session');

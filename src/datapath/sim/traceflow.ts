@@ -30,6 +30,9 @@ export interface TraceflowNodeInfo {
   gatewayIP: string;
 }
 
+/** EgressDefaultRule and IngressDefaultRule: where K8s NetworkPolicy isolation drops. */
+const ISOLATION_TABLES = [60, 100] as const;
+
 export function componentOfTable(table: number): TraceflowComponent {
   if (table === 0) return 'Classification';
   if (table === 10 || table === 20) return 'SpoofGuard';
@@ -45,6 +48,8 @@ export function traceflowObservations(
   info: (node: string) => TraceflowNodeInfo,
   /** The policy reference of a rule's conjunction id on a Node (for NetworkPolicy observations). */
   policyRef: (node: string, conjID: number) => string | undefined = () => undefined,
+  /** The policy references behind an installed flow (`table|priority|match`): names the policy of an isolation drop. */
+  flowPolicyRefs: (node: string, identity: string) => readonly string[] = () => [],
 ): NodeResult[] {
   const results: NodeResult[] = [];
   let current: NodeResult | undefined;
@@ -53,6 +58,8 @@ export function traceflowObservations(
   let dstIP: string | undefined;
   let deniedAt: number | undefined;
   let rejecting = false;
+  /** The policy of the last isolation drop flow (Ingress/EgressDefaultRule), for the Dropped observation after it. */
+  let isolatedBy: { node: string; table: number; ref: string } | undefined;
   for (const s of trace) {
     if (s.kind === 'endpoint' && s.action === 'sent') {
       const m = /> ([\d.]+)/.exec(s.detail);
@@ -76,6 +83,11 @@ export function traceflowObservations(
           const ref = policyRef(s.node, Number(conj[1]));
           current.observations.push({ component: 'NetworkPolicy', componentInfo: s.tableName, action: 'Forwarded', ...(ref ? { networkPolicy: ref } : {}) });
         }
+        if ((s.table === ISOLATION_TABLES[0] || s.table === ISOLATION_TABLES[1]) && s.actions === 'drop') {
+          // A K8s NetworkPolicy's isolation: several policies may isolate one Pod; the first (sorted) is named.
+          const ref = flowPolicyRefs(s.node, `${s.table}|${s.priority}|${s.match}`)[0];
+          isolatedBy = ref ? { node: s.node, table: s.table, ref } : undefined;
+        }
         const deny = /reg0=0x100000\/0x100000,reg3=(0x[0-9a-f]+)/.exec(s.match);
         if (deny && s.actions === 'drop') {
           const ref = policyRef(s.node, Number(deny[1]));
@@ -91,7 +103,8 @@ export function traceflowObservations(
       if (ip !== dstIP) current.observations.push({ component: 'LB', action: 'Forwarded', translatedDstIP: ip });
     } else if (s.kind === 'drop' && s.node === current.node && s.table !== undefined) {
       if (s.table === 10 || s.table === deniedAt) continue;
-      current.observations.push({ component: componentOfTable(s.table), componentInfo: s.tableName ?? '', action: 'Dropped' });
+      const ref = isolatedBy?.node === s.node && isolatedBy.table === s.table ? isolatedBy.ref : undefined;
+      current.observations.push({ component: componentOfTable(s.table), componentInfo: s.tableName ?? '', action: 'Dropped', ...(ref ? { networkPolicy: ref } : {}) });
     } else if (s.kind === 'output' && s.node === current.node) {
       const node = info(s.node);
       if (s.portName === 'antrea-tun0') {

@@ -9,7 +9,8 @@
  * connections keep their flows and conntrack entries; `finishResync()` then deletes what OVS holds and the desired
  * state does not (stale flows of the previous run). This is Antrea's round-based reconciliation, by identity.
  */
-import type { Datapath, DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface, PolicyRule, ServiceFrontend } from '../types.js';
+import { CompiledDatapath } from '../compiled.js';
+import type { DesiredStateChange, FlowDiff, NodeConfig, ServiceFrontend } from '../types.js';
 import { podKey, serviceKey } from '../types.js';
 import type { Flow, Group } from '../pipeline/flow.js';
 import { PipelineCompiler, emptyDiff } from '../pipeline/compiler.js';
@@ -33,7 +34,7 @@ export interface OvsNodeOptions {
   logger?: Logger;
 }
 
-export class OvsNode implements Datapath {
+export class OvsNode extends CompiledDatapath {
   readonly ovs: OvsInstance;
   readonly compiler: PipelineCompiler;
   readonly host: HostNetwork;
@@ -51,6 +52,7 @@ export class OvsNode implements Datapath {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly nodeName: string, private readonly opts: OvsNodeOptions) {
+    super();
     this.ovs = new OvsInstance(opts.netns, opts.dir);
     this.compiler = new PipelineCompiler({ logger: opts.logger ?? silentLogger });
     this.log = opts.logger ?? silentLogger;
@@ -213,47 +215,6 @@ export class OvsNode implements Datapath {
     if (lines.length) await this.ovs.ofctl('add-flows', BRIDGE, ['-'], { input: `${lines.join('\n')}\n` });
     if (staleGroups.length) await this.ovs.ofctl('add-groups', BRIDGE, ['-'], { input: `${staleGroups.map((id) => `delete group_id=${id}`).join('\n')}\n` });
     return { removedFlows: stale.length, removedGroups: staleGroups.length, removedNatElements };
-  }
-
-  upsertPod(pod: PodInterface): Promise<FlowDiff> {
-    return this.apply([{ kind: 'pod', op: 'upsert', pod }]);
-  }
-
-  removePod(namespace: string, name: string): Promise<FlowDiff> {
-    return this.apply([{ kind: 'pod', op: 'remove', key: `${namespace}/${name}` }]);
-  }
-
-  upsertPeerNode(peer: PeerNode): Promise<FlowDiff> {
-    return this.apply([{ kind: 'peerNode', op: 'upsert', peer }]);
-  }
-
-  removePeerNode(nodeName: string): Promise<FlowDiff> {
-    return this.apply([{ kind: 'peerNode', op: 'remove', key: nodeName }]);
-  }
-
-  upsertService(svc: ServiceFrontend): Promise<FlowDiff> {
-    return this.apply([{ kind: 'service', op: 'upsert', service: svc }]);
-  }
-
-  removeService(key: string): Promise<FlowDiff> {
-    return this.apply([{ kind: 'service', op: 'remove', key }]);
-  }
-
-  upsertPolicyRule(rule: PolicyRule): Promise<FlowDiff> {
-    return this.apply([{ kind: 'policyRule', op: 'upsert', rule }]);
-  }
-
-  removePolicyRule(ruleID: string): Promise<FlowDiff> {
-    return this.apply([{ kind: 'policyRule', op: 'remove', key: ruleID }]);
-  }
-
-  /** The desired flows (what the compiler holds; `dumpOvsFlows` reads OVS itself). */
-  async dumpFlows(): Promise<Flow[]> {
-    return this.compiler.flows();
-  }
-
-  async dumpGroups(): Promise<Group[]> {
-    return this.compiler.groupList();
   }
 
   /** What OVS holds, with counters. */

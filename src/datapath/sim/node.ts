@@ -3,10 +3,10 @@
  * to their OF ports, and the Node's host network stack behind antrea-gw0 (routes to peer Pod CIDRs through gw0 in
  * encap, over the underlay in noEncap; neighbour resolution by real ARP through the pipeline).
  */
+import { CompiledDatapath } from '../compiled.js';
 import { StableMap } from '../stable-map.js';
-import type { Datapath, DesiredStateChange, FlowDiff, NodeConfig, PeerNode, PodInterface, PolicyRule, ServiceFrontend } from '../types.js';
+import type { DesiredStateChange, FlowDiff, NodeConfig, PodInterface } from '../types.js';
 import { podKey } from '../types.js';
-import type { Flow, Group } from '../pipeline/flow.js';
 import { PipelineCompiler, type CompilerOptions } from '../pipeline/compiler.js';
 import { GATEWAY_OFPORT, TUNNEL_OFPORT } from '../pipeline/fields.js';
 import { peerGatewayIP } from '../pipeline/stages/peer.js';
@@ -33,7 +33,7 @@ export interface HostRoute {
   nextHop: Ipv4;
 }
 
-export class SimNode implements Datapath {
+export class SimNode extends CompiledDatapath {
   readonly bridge: SimBridge;
   readonly compiler: PipelineCompiler;
   /** Host-side NAT (NodePortLocal, SNAT/DNAT/Masquerade rules), outside OVS as in Antrea. */
@@ -51,6 +51,7 @@ export class SimNode implements Datapath {
     clock: Clock,
     opts: CompilerOptions = {},
   ) {
+    super();
     this.bridge = new SimBridge(nodeName, clock);
     this.compiler = new PipelineCompiler(opts);
     this.hostNat = new HostNat(clock);
@@ -142,46 +143,6 @@ export class SimNode implements Datapath {
     this.podsByPort.set(p.ofPort, stack);
     for (const ip of ips) this.podsByIp.set(ip, stack);
     this.bridge.attachPort(p.ofPort, { name: p.interfaceName, kind: 'pod' });
-  }
-
-  upsertPod(pod: PodInterface): Promise<FlowDiff> {
-    return this.apply([{ kind: 'pod', op: 'upsert', pod }]);
-  }
-
-  removePod(namespace: string, name: string): Promise<FlowDiff> {
-    return this.apply([{ kind: 'pod', op: 'remove', key: `${namespace}/${name}` }]);
-  }
-
-  upsertPeerNode(peer: PeerNode): Promise<FlowDiff> {
-    return this.apply([{ kind: 'peerNode', op: 'upsert', peer }]);
-  }
-
-  removePeerNode(nodeName: string): Promise<FlowDiff> {
-    return this.apply([{ kind: 'peerNode', op: 'remove', key: nodeName }]);
-  }
-
-  upsertService(svc: ServiceFrontend): Promise<FlowDiff> {
-    return this.apply([{ kind: 'service', op: 'upsert', service: svc }]);
-  }
-
-  removeService(key: string): Promise<FlowDiff> {
-    return this.apply([{ kind: 'service', op: 'remove', key }]);
-  }
-
-  upsertPolicyRule(rule: PolicyRule): Promise<FlowDiff> {
-    return this.apply([{ kind: 'policyRule', op: 'upsert', rule }]);
-  }
-
-  removePolicyRule(ruleID: string): Promise<FlowDiff> {
-    return this.apply([{ kind: 'policyRule', op: 'remove', key: ruleID }]);
-  }
-
-  async dumpFlows(): Promise<Flow[]> {
-    return this.compiler.flows();
-  }
-
-  async dumpGroups(): Promise<Group[]> {
-    return this.compiler.groupList();
   }
 
   /**

@@ -385,6 +385,7 @@ export class OvsCluster implements DatapathExecutor {
         return { encap: n.config.trafficEncapMode === 'encap', gatewayIP: n.config.gatewayIP };
       },
       (name, conjID) => this.node(name).compiler.policyRefOf(conjID),
+      (name, identity) => this.node(name).compiler.policyRefsOfFlow(identity),
     );
   }
 }

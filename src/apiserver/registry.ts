@@ -28,6 +28,19 @@ export interface ColumnDef {
   cell(obj: KubeObject, nowMs: number): CellValue;
 }
 
+/** The write an admission hook is asked about (kube-apiserver's admission operations). */
+export type AdmissionOperation = 'create' | 'update' | 'delete';
+
+/**
+ * What an admission hook may read: the stored objects of any served type, synchronously, as they are before the
+ * write being admitted. Objects are the store's frozen copies (read-only); a type that is not served reads as empty.
+ */
+export interface AdmissionView {
+  get(group: string, resource: string, name: string, namespace?: string): KubeObject | undefined;
+  /** Every object of a type, or of one namespace of it. */
+  list(group: string, resource: string, namespace?: string): Iterable<KubeObject>;
+}
+
 /** Reads the string value of a field selector path (e.g. `spec.nodeName`) from an object; missing = ''. */
 export type FieldGetter = (obj: KubeObject) => string;
 
@@ -61,6 +74,13 @@ export interface ResourceDef {
   prepareForCreate?(obj: KubeObject, others: () => Iterable<KubeObject>): FieldError[];
   /** Carries server-owned values from the stored object into an update (after defaults, before validation). */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  /**
+   * Validating admission that may look at other objects (what Antrea's webhooks check): called on create, update
+   * and patch of the main resource (not the status subresource) after `validate`, and on delete (and per object on
+   * deletecollection), before anything changes. `obj` is the new object (the stored one on delete), `old` the
+   * stored one on update. Errors refuse the write: 422 Invalid on create and update, 403 Forbidden on delete.
+   */
+  admit?(op: AdmissionOperation, obj: KubeObject, old: KubeObject | undefined, view: AdmissionView): FieldError[];
   /** Supported field selectors besides metadata.name and metadata.namespace. */
   fields: Readonly<Record<string, FieldGetter>>;
   /** Fields whose equality selectors are indexed (objects and watchers); metadata.name always is. */

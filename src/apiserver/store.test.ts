@@ -434,3 +434,87 @@ test('a handler that writes synchronously does not reorder events for other watc
   assert.ok(rvs[0]! < rvs[1]!);
   assert.deepEqual(late!.events.map((e) => `${e.type} ${(e.object as KubeObject).metadata.name}`), ['ADDED a', 'ADDED b']);
 });
+
+test('admission hooks see other objects and refuse writes (422 on create/update/patch, 403 on delete) leaving the store unchanged', async (t) => {
+  // Widgets name a Gadget (cluster-scoped) and must name one that exists; a Gadget a Widget names cannot be deleted.
+  const seen: string[] = [];
+  const gadgets = defineResource({
+    group: 'example.io',
+    versions: ['v1'],
+    kind: 'Gadget',
+    plural: 'gadgets',
+    namespaced: false,
+    admit: (op, obj, _old, view) => {
+      if (op !== 'delete') return [];
+      const users = [...view.list('example.io', 'widgets')].filter((w) => (w as KubeObject & { spec?: { gadget?: string } }).spec?.gadget === obj.metadata.name);
+      return users.length > 0 ? [{ type: 'FieldValueForbidden', field: 'metadata.name', detail: `gadget ${obj.metadata.name} is used by ${users.length} Widgets` }] : [];
+    },
+  });
+  const widgets = defineResource({
+    group: 'example.io',
+    versions: ['v1'],
+    kind: 'Widget',
+    plural: 'widgets',
+    statusSubresource: true,
+    admit: (op, obj, old, view) => {
+      seen.push(`${op}:${obj.metadata.namespace}/${obj.metadata.name}:${old ? 'old' : 'no-old'}:${[...view.list('example.io', 'widgets', 'default')].length}`);
+      if (op === 'delete') return [];
+      const g = (obj as KubeObject & { spec?: { gadget?: string } }).spec?.gadget ?? '';
+      return view.get('example.io', 'gadgets', g) ? [] : [{ type: 'FieldValueInvalid', field: 'spec.gadget', value: g, detail: `gadget ${g} does not exist` }];
+    },
+  });
+  const s = newStore(t, { resources: [...defaultResources(), gadgets, widgets] });
+  const G = { group: 'example.io', version: 'v1', resource: 'gadgets' };
+  const W = { group: 'example.io', version: 'v1', resource: 'widgets' };
+  const widget = (name: string, gadget: string) => ({ apiVersion: 'example.io/v1', kind: 'Widget', metadata: { name, namespace: 'default' }, spec: { gadget } }) as KubeObject;
+  await s.create(G, undefined, { metadata: { name: 'g1' } } as KubeObject);
+  await s.create(G, undefined, { metadata: { name: 'g2' } } as KubeObject);
+  await s.create(W, 'default', widget('w1', 'g1'));
+  assert.deepEqual(seen, ['create:default/w1:no-old:0'], 'the hook sees the store before the write');
+
+  const events = collect(s, {}, W);
+  const gadgetEvents = collect(s, {}, G);
+  await tick();
+  const rv = s.resourceVersion();
+  const inv = await rejects(s.create(W, 'default', widget('w2', 'nope')), 'Invalid', 422);
+  assert.equal(inv.message, 'Widget "w2" is invalid: spec.gadget: Invalid value: "nope": gadget nope does not exist');
+  assert.equal(inv.status.details?.causes?.[0]?.field, 'spec.gadget');
+  await rejects(s.create(W, 'default', widget('w2', 'nope'), { dryRun: true }), 'Invalid', 422);
+  const cur = await s.get(W, 'default', 'w1');
+  await rejects(s.update(W, 'default', { ...cur, spec: { gadget: 'nope' } } as KubeObject), 'Invalid', 422);
+  await rejects(s.patch(W, 'default', 'w1', 'merge', { spec: { gadget: 'nope' } }), 'Invalid', 422);
+  await rejects(s.patch(W, 'default', 'w3', 'apply', widget('w3', 'nope')), 'Invalid', 422);
+  const forb = await rejects(s.delete(G, undefined, 'g1'), 'Forbidden', 403);
+  assert.equal(forb.message, 'gadgets.example.io "g1" is forbidden: gadget g1 is used by 1 Widgets');
+  await rejects(s.delete(G, undefined, 'g1', { dryRun: true }), 'Forbidden', 403);
+  // A collection delete is admitted object by object before any deletion: g2 may go, g1 may not, so neither goes.
+  await rejects(s.deleteCollection(G), 'Forbidden', 403);
+  await tick();
+  assert.equal(s.resourceVersion(), rv, 'no write happened');
+  assert.deepEqual((await s.list(G)).items.map((g) => g.metadata.name), ['g1', 'g2']);
+  assert.deepEqual((await s.list(W)).items.map((w) => (w as KubeObject & { spec: { gadget: string } }).spec.gadget), ['g1']);
+  assert.equal(events.events.length, 1, 'only the initial ADDED');
+  assert.equal(gadgetEvents.events.length, 2, 'only the initial ADDEDs');
+
+  // Status writes are not admitted; updates see the stored object; allowed writes go through.
+  seen.length = 0;
+  await s.patch(W, 'default', 'w1', 'merge', { status: { ok: true } }, { subresource: 'status' });
+  assert.deepEqual(seen, []);
+  await s.patch(W, 'default', 'w1', 'merge', { spec: { gadget: 'g2' } });
+  assert.deepEqual(seen, ['update:default/w1:old:1']);
+  await s.delete(G, undefined, 'g1');
+  await rejects(s.delete(G, undefined, 'g2'), 'Forbidden', 403);
+  await s.delete(W, 'default', 'w1');
+  await s.delete(G, undefined, 'g2');
+  assert.deepEqual((await s.list(G)).items, []);
+  events.handle.stop();
+  gadgetEvents.handle.stop();
+});
+
+test('a hook that throws refuses the request as 400 and changes nothing', async (t) => {
+  const boom = defineResource({ group: 'example.io', versions: ['v1'], kind: 'Boom', plural: 'booms', namespaced: false, admit: () => { throw new TypeError('no'); } });
+  const s = newStore(t, { resources: [...defaultResources(), boom] });
+  const rv = s.resourceVersion();
+  await rejects(s.create({ group: 'example.io', version: 'v1', resource: 'booms' }, undefined, { metadata: { name: 'b' } } as KubeObject), 'BadRequest', 400);
+  assert.equal(s.resourceVersion(), rv);
+});

@@ -4,7 +4,8 @@
  * - Objects are kept per type (`group/plural`), per namespace, per name, frozen; callers get copies from
  *   get/list/create/update/patch/delete, and watchers get the shared frozen object.
  * - One resourceVersion counter for the whole store, incremented on every write, sent as a string.
- * - Every check runs before anything changes: a rejected request leaves the store (and the disk) untouched.
+ * - Every check runs before anything changes: a rejected request leaves the store (and the disk) untouched. That
+ *   includes a type's admission hook (`ResourceDef.admit`), which reads other objects through an `AdmissionView`.
  * - Watchers are indexed by type, then by the value of an indexed field they pin (`spec.nodeName=n1`,
  *   `metadata.name=x`), else by namespace, else in a catch-all set. A write visits only the buckets its old and new
  *   object fall in, so its cost follows the watchers that could care, not the number of watchers or objects.
@@ -15,14 +16,14 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupVersionResource, KubeList, KubeObject, Status, WatchEvent } from '../apis/meta.js';
 import { type Selector, everything, parseSelector, SelectorParseError } from '../apis/labels.js';
-import { invalidStatus, type FieldError } from '../apis/validation.js';
+import { fieldErrorMessage, invalidStatus, type FieldError } from '../apis/validation.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { describeError } from '../util/errors.js';
 import { type FieldSelector, parseFieldSelector } from './fields.js';
 import { clone, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { copyJson, deepEqual, deepFreeze, nowTimestamp, randomSuffix } from './objects.js';
 import { Persistence, type StoredEntry } from './persist.js';
-import { type ResourceDef, Registry, apiVersionOf, defaultResources, grKey, type Verb } from './registry.js';
+import { type AdmissionOperation, type AdmissionView, type ResourceDef, Registry, apiVersionOf, defaultResources, grKey, type Verb } from './registry.js';
 import {
   ApiError,
   type ApiBackend,
@@ -184,6 +185,12 @@ function invalidError(def: ResourceDef, name: string, errs: readonly FieldError[
   return new ApiError(invalidStatus(def.kind, name, errs, def.group));
 }
 
+/** A delete refused by admission: `tiers.crd.antrea.io "t" is forbidden: <the hook's reasons>`. */
+function forbiddenError(def: ResourceDef, name: string, errs: readonly FieldError[]): ApiError {
+  const why = errs.map((e) => e.detail ?? fieldErrorMessage(e)).join('; ');
+  return ApiError.of('Forbidden', `${qualifiedResource(def)} "${name}" is forbidden: ${why}`, { name, ...(def.group ? { group: def.group } : {}), kind: def.plural });
+}
+
 /** The message prefix of a request refused because a type hook threw (a bug the fuzz tests look for). */
 export const unexpectedShape = 'the object has a shape the server cannot process for';
 
@@ -208,6 +215,8 @@ class MemoryStore implements Store {
   private readonly continueTtlMs: number;
   private rv = 0;
   private dispatching = false;
+  /** What admission hooks read: the stored objects, before the write being admitted. */
+  private readonly admissionView: AdmissionView;
   private readonly pendingDispatch: [TypeTable, HistoryEvent][] = [];
   /** The revision the store started from: nothing before it can be replayed (after a restart, the loaded RV). */
   private baseRv = 0;
@@ -219,6 +228,18 @@ class MemoryStore implements Store {
     this.historySize = opts.historySize ?? 10_000;
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 60_000;
     this.continueTtlMs = opts.continueTtlMs ?? 5 * 60_000;
+    this.admissionView = {
+      get: (group, resource, name, namespace) => {
+        const t = this.tables.get(grKey(group, resource));
+        return t ? this.getObj(t, t.def.namespaced ? (namespace ?? '') : '', name) : undefined;
+      },
+      list: (group, resource, namespace) => {
+        const t = this.tables.get(grKey(group, resource));
+        if (!t) return [];
+        if (namespace !== undefined && t.def.namespaced) return t.byNs.get(namespace)?.values() ?? [];
+        return this.allOf(t);
+      },
+    };
     for (const def of this.registry.all()) this.tableFor(def);
     let fresh = true;
     if (opts.dataDir) {
@@ -382,6 +403,22 @@ class MemoryStore implements Store {
       this.log.warn('a resource hook threw on unexpected input; refusing the request', { kind: def.kind, error: describeError(err) });
       throw ApiError.of('BadRequest', `${unexpectedShape} ${def.kind}: ${describeError(err)}`);
     }
+  }
+
+  /**
+   * Runs a type's admission hook (after validation, before any change); a denial throws 422 Invalid on create and
+   * update, 403 Forbidden on delete, with the hook's reasons in the message.
+   */
+  private admit(def: ResourceDef, op: AdmissionOperation, obj: KubeObject, old: KubeObject | undefined): void {
+    const hook = def.admit;
+    if (!hook) return;
+    let errs: FieldError[] = [];
+    this.guard(def, () => {
+      errs = hook(op, obj, old, this.admissionView);
+    });
+    if (errs.length === 0) return;
+    const name = obj.metadata.name ?? '';
+    throw op === 'delete' ? forbiddenError(def, name, errs) : invalidError(def, name, errs);
   }
 
   private historyOf(gr: string): { events: History; compactedRv: number } {
@@ -674,6 +711,7 @@ class MemoryStore implements Store {
     if (def.namespaced && !this.nsExists(ns)) {
       throw ApiError.of('NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
     }
+    this.admit(def, 'create', o, undefined);
     if (this.getObj(table, ns, name)) {
       throw ApiError.of('AlreadyExists', `${qualifiedResource(def)} "${name}" already exists`, { name, ...(def.group ? { group: def.group } : {}), kind: def.plural });
     }
@@ -769,6 +807,8 @@ class MemoryStore implements Store {
       const errs = [...def.validate(next), ...def.validateUpdate(next, existing)];
       if (errs.length > 0) throw invalidError(def, name, errs);
     });
+    // Antrea's webhooks (like most) are registered for the main resource only, not for status writes.
+    if (opts.subresource !== 'status') this.admit(def, 'update', next, existing);
     if (deepEqual(next, existing)) return this.out(existing, apiVersion); // no-op: same RV, no event
     if (this.specChanged(def, existing, next)) meta.generation = (em.generation ?? 1) + 1;
     const rv = this.rv + 1;
@@ -839,6 +879,7 @@ class MemoryStore implements Store {
     if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata.resourceVersion) {
       throw conflict(def, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`);
     }
+    this.admit(def, 'delete', existing, undefined);
     if (opts.dryRun) return this.out<T>(existing, apiVersion);
     return this.out<T>(this.deleteObj(table, existing), apiVersion);
   }
@@ -888,6 +929,8 @@ class MemoryStore implements Store {
     const fields = parseFieldSelector(def, opts.fieldSelector);
     const ns = def.namespaced && opts.namespace ? opts.namespace : undefined;
     const victims = this.select(def, table, ns, labels, fields).sort(compareObjects);
+    // Every deletion is admitted before any happens: one refusal refuses the whole request and changes nothing.
+    for (const o of victims) this.admit(def, 'delete', o, undefined);
     const items = opts.dryRun ? victims : victims.map((o) => this.deleteObj(table, o));
     return { apiVersion, kind: `${def.kind}List`, metadata: { resourceVersion: String(this.rv) }, items: items.map((o) => this.out<T>(o, apiVersion)) };
   }

@@ -1,23 +1,34 @@
 /**
  * The policy API types: `networking.k8s.io/v1` NetworkPolicy, `crd.antrea.io/v1alpha1` ClusterNetworkPolicy,
  * NetworkPolicy and Tier, the internal `controlplane.antrea.io/v1beta2` objects, and the `stats.antrea.io/v1alpha1`
- * stats. The store has no cross-type admission hook, so the checks that need other kinds (does a policy's Tier exist,
- * is a deleted Tier still referenced) are made by the controller (controller/networkpolicy/tiers.ts).
+ * stats. The checks of Antrea's webhooks that need other objects are admission hooks (`admit`), so the API refuses
+ * what Antrea's would, with its messages: a policy naming a Tier that does not exist, a Tier whose priority another
+ * Tier has (or a 21st Tier), and deleting a system Tier or a Tier that policies reference.
+ *
+ * Antrea's controller serves these webhooks only with the AntreaPolicy gate, and it is also the one that creates the
+ * system Tiers. So while no Tier exists at all (the gate is off, or the controller has not started yet) the policy
+ * check is skipped, as it is when Antrea's webhook is absent; the controller leaves such a policy Pending until its
+ * Tier appears.
  */
 import type { KubeObject } from '../../apis/meta.js';
+import { forbidden, type FieldError } from '../../apis/validation.js';
 import { defaultNetworkPolicy, validateNetworkPolicy, type NetworkPolicy } from '../../apis/networking.js';
 import {
   defaultPolicyRuleNames,
+  tierDeleteProblem,
   tierNameOf,
   validateAntreaNetworkPolicy,
   validateClusterNetworkPolicy,
+  validatePolicyTier,
   validateTier,
   validateTierAgainst,
   validateTierUpdate,
+  type AntreaNetworkPolicy,
+  type ClusterNetworkPolicy,
 } from '../../apis/crd/policy.js';
 import { CONTROLPLANE_GROUP, CONTROLPLANE_VERSION } from '../../apis/controlplane.js';
 import { STATS_GROUP } from '../../apis/stats.js';
-import { ageColumn, col, defineResource, pick, type ResourceDef } from '../registry.js';
+import { ageColumn, col, defineResource, pick, type AdmissionOperation, type AdmissionView, type ResourceDef } from '../registry.js';
 
 const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
@@ -39,6 +50,32 @@ function podSelectorCell(sel: unknown): string {
   return parts.length > 0 ? parts.join(',') : '<none>';
 }
 
+const CRD_GROUP = 'crd.antrea.io';
+
+/** Antrea's policy webhook: on create and update, the policy's Tier must exist (`tier X does not exist`). */
+export function admitAntreaPolicy(op: AdmissionOperation, obj: KubeObject, _old: KubeObject | undefined, view: AdmissionView): FieldError[] {
+  if (op === 'delete') return [];
+  const tier = tierNameOf((obj as ClusterNetworkPolicy).spec?.tier);
+  if (view.get(CRD_GROUP, 'tiers', tier)) return [];
+  const names = new Set<string>();
+  for (const t of view.list(CRD_GROUP, 'tiers')) names.add(t.metadata.name ?? '');
+  return names.size === 0 ? [] : validatePolicyTier(obj, names);
+}
+
+/**
+ * Antrea's Tier webhook: on create, at most 20 Tiers and no shared priority; on delete, never a system Tier nor one
+ * that policies reference. (Priority updates are refused by `validateTierUpdate`, which needs no other object.)
+ */
+export function admitTier(op: AdmissionOperation, obj: KubeObject, _old: KubeObject | undefined, view: AdmissionView): FieldError[] {
+  if (op === 'create') return validateTierAgainst(obj, view.list(CRD_GROUP, 'tiers'));
+  if (op !== 'delete') return [];
+  const name = obj.metadata.name ?? '';
+  const acnps = [...view.list(CRD_GROUP, 'clusternetworkpolicies')] as ClusterNetworkPolicy[];
+  const anps = [...view.list(CRD_GROUP, 'networkpolicies')] as AntreaNetworkPolicy[];
+  const problem = tierDeleteProblem(name, acnps, anps);
+  return problem ? [forbidden('metadata.name', problem)] : [];
+}
+
 const antreaPolicyColumns = [
   col('Tier', (o) => tierNameOf(pick(o, 'spec', 'tier') as string | undefined)),
   col('Priority', (o) => text(pick(o, 'spec', 'priority'))),
@@ -56,6 +93,7 @@ export const clusterNetworkPolicyResource = defineResource({
   namespaced: false,
   statusSubresource: true,
   validate: validateClusterNetworkPolicy,
+  admit: admitAntreaPolicy,
   applyDefaults: defaultPolicyRuleNames,
   columns: antreaPolicyColumns,
 });
@@ -69,6 +107,7 @@ export const antreaNetworkPolicyResource = defineResource({
   namespaced: true,
   statusSubresource: true,
   validate: validateAntreaNetworkPolicy,
+  admit: admitAntreaPolicy,
   applyDefaults: defaultPolicyRuleNames,
   columns: antreaPolicyColumns,
 });
@@ -82,7 +121,7 @@ export const tierResource = defineResource({
   namespaced: false,
   validate: validateTier,
   validateUpdate: validateTierUpdate,
-  prepareForCreate: (obj: KubeObject, others: () => Iterable<KubeObject>) => validateTierAgainst(obj, others()),
+  admit: admitTier,
   columns: [col('Priority', (o) => text(pick(o, 'spec', 'priority'))), ageColumn],
 });
 

@@ -22,7 +22,7 @@ import { defineModule } from '../../features/modules.js';
 import type { ControllerContext } from '../context.js';
 import { PolicyComputer, type PolicyProblem } from './compute.js';
 import { Publisher } from './publish.js';
-import { ensureSystemTiers, TierGuard } from './tiers.js';
+import { ensureSystemTiers } from './tiers.js';
 import { PolicyStatusWriter } from './status.js';
 
 const uidOf = (o: KubeObject, fallback: string) => o.metadata.uid ?? fallback;
@@ -85,14 +85,12 @@ export const networkPolicyController = defineModule<ControllerContext>({
       ),
     );
     const mine: { waitForSync(): Promise<void> }[] = [namespaces, pods, k8s];
-    let guard: TierGuard | undefined;
     if (antreaPolicy) {
       const tiers = ctx.informers.informerFor<Tier>(policyGvr.tiers);
       const acnps = ctx.informers.informerFor<ClusterNetworkPolicy>(policyGvr.clusternetworkpolicies);
       const anps = ctx.informers.informerFor<AntreaNetworkPolicy>(policyGvr.antreanetworkpolicies);
       mine.push(tiers, acnps, anps);
-      guard = new TierGuard(ctx.client, tiers, acnps, anps, log);
-      tiers.addEventHandler(handlers((t) => computer.upsertTier(t), (t) => (computer.deleteTier(t.metadata.name ?? ''), guard?.tierDeleted(t)), after));
+      tiers.addEventHandler(handlers((t) => computer.upsertTier(t), (t) => computer.deleteTier(t.metadata.name ?? ''), after));
       acnps.addEventHandler(
         handlers(
           (p) => pending(computer.upsertAntreaPolicy('acnp', p)),
@@ -125,7 +123,6 @@ export const networkPolicyController = defineModule<ControllerContext>({
         synced = false;
         publisher.stop();
         status.stop();
-        guard?.stop();
       },
     };
   },

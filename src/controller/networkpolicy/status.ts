@@ -1,7 +1,9 @@
 /**
  * Antrea policy status (phase, observedGeneration, desired/current Nodes). The controller does not yet hear back
  * from agents which Nodes realized a policy, so current = desired once computed: "Realized" here means "computed and
- * published", a documented simplification. A policy whose Tier does not exist stays Pending.
+ * published", a documented simplification. A policy whose Tier the controller has not seen yet (an informer ordering at
+ * start, or a policy created before the system Tiers: the API refuses unknown Tiers once any Tier exists) stays
+ * Pending until the Tier appears.
  */
 import type { AntreaPolicyStatus, ClusterNetworkPolicy } from '../../apis/crd/policy.js';
 import { policyGvr } from '../../apis/crd/policy.js';

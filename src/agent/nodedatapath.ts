@@ -8,7 +8,7 @@ import type { Node } from '../apis/core.js';
 import type { AgentDerived, AgentConfig } from '../config/types.js';
 import type { Datapath, NodeConfig, PodInterface } from '../datapath/types.js';
 import type { ConntrackEntry, PacketResult, SendRequest } from '../datapath/traffic.js';
-import type { Observation } from '../apis/crd/traceflow.js';
+import type { Observation, TraceflowPacket } from '../apis/crd/traceflow.js';
 import { DEFAULT_SERVICE_CIDR } from '../config/index.js';
 import { AntreaError } from '../util/errors.js';
 import { cidrAddress, formatIp, parseCidr } from '../util/ip.js';
@@ -54,7 +54,33 @@ export interface TraceflowDatapath {
   inject(req: SendRequest, tag: number): Promise<PacketResult>;
   /** Subscribes to this Node's Traceflow packet-ins; returns the unsubscribe. */
   onPacketIn(listener: (p: TraceflowPacketIn) => void): () => void;
+  /**
+   * Live traffic: samples the first packet sent from now on that matches `filter` (with `droppedOnly`, the first
+   * that is dropped), as Antrea's live-traffic flows tag it with `tag`. `onCapture` gets the packet first; once its
+   * promise settles, every Node the packet crossed reports through `onPacketIn` with `tag` (so the captured packet is
+   * in the status before the results that can end the Traceflow). Returns the removal; the watch also ends by itself
+   * after the first packet. Absent when the executor cannot sample traffic.
+   */
+  watch?(filter: LiveTrafficFilter, tag: number, onCapture: (p: CapturedPacket) => Promise<void>): () => void;
 }
+
+/** The 5-tuple of a live-traffic Traceflow; an absent field matches anything. */
+export interface LiveTrafficFilter {
+  /** The Node the packet enters first: the source Pod's, when there is one. */
+  node?: string;
+  /** `namespace/name` of the sending Pod. */
+  fromPod?: string;
+  srcIP?: string;
+  dstIP?: string;
+  /** IP protocol number. */
+  proto?: number;
+  srcPort?: number;
+  dstPort?: number;
+  droppedOnly?: boolean;
+}
+
+/** The sampled packet, as Traceflow's `status.capturedPacket` reports it. */
+export type CapturedPacket = TraceflowPacket;
 
 /** Gives the agent of a Node its datapath, creating it on first use and handing back the same one on a restart. */
 export type DatapathProvider = (cfg: NodeConfig) => Promise<NodeDatapath>;

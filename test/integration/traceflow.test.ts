@@ -49,6 +49,11 @@ async function controllerTags(cluster: LocalCluster): Promise<Record<string, num
   return ((await res.json()) as { tags: Record<string, number> }).tags;
 }
 
+async function agentTraceflowState(cluster: LocalCluster, node: string): Promise<{ watching: Record<string, number>; liveTraffic: boolean }> {
+  const res = await fetch(`${cluster.agent(node).url}/traceflow`);
+  return (await res.json()) as { watching: Record<string, number>; liveTraffic: boolean };
+}
+
 const fromClient = (destination: TraceflowSpec['destination'], extra: Partial<TraceflowSpec> = {}): TraceflowSpec => ({
   source: { namespace: 'default', pod: 'client' },
   destination,
@@ -258,6 +263,86 @@ describe('Traceflow', () => {
     const after = second.c.state().tags;
     assert.deepEqual({ a: after.a, b: after.b, c: after.c }, before);
     assert.equal(new Set(Object.values(after)).size, 4);
+  });
+
+  test('live traffic: a connection opened after the trace starts is captured and its path reported per Node', async (t) => {
+    const cluster = await startLocalCluster(t, { nodes: 2 });
+    const client = cluster.client();
+    const pods = await runningPods(client, { client: 'node-1', server: 'node-2' });
+    const clientIP = pods.client?.status?.podIP as string;
+    const serverIP = pods.server?.status?.podIP as string;
+    // Traffic before the trace starts is not what it samples.
+    assert.ok((await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: serverIP, port: 80 }, protocol: 'TCP' })).established);
+    await createTraceflow(client, 'live', fromClient({ namespace: 'default', pod: 'server' }, { liveTraffic: true, packet: { ipHeader: { protocol: 6 }, transportHeader: { tcp: { dstPort: 80 } } } }));
+    await waitFor('node-1 to sample live traffic', async () => (await agentTraceflowState(cluster, 'node-1')).watching.live !== undefined);
+    // Traffic that does not match the filter (another port) is not sampled either.
+    await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: serverIP, port: 8080 }, protocol: 'TCP' });
+    const conn = await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: serverIP, port: 80 }, protocol: 'TCP', exchanges: 3 });
+    assert.ok(conn.established);
+    const tf = await finished(client, 'live');
+    assert.equal(tf.status?.phase, 'Succeeded', tf.status?.reason);
+    assert.deepEqual(tf.status?.capturedPacket, {
+      srcIP: clientIP, dstIP: serverIP, length: 40, ipHeader: { protocol: 6, ttl: 64 },
+      transportHeader: { tcp: { srcPort: conn.srcPort, dstPort: 80, flags: 2 } },
+    }, 'the first packet of the connection: its SYN');
+    const byNode = Object.fromEntries((tf.status?.results ?? []).map((r) => [r.node, r.observations]));
+    assert.deepEqual(byNode['node-1']?.[0], { component: 'SpoofGuard', action: 'Forwarded' });
+    assert.equal(byNode['node-1']?.at(-1)?.tunnelDstIP, '192.168.77.101');
+    assert.deepEqual(byNode['node-2']?.at(-1), { component: 'Forwarding', componentInfo: 'Output', action: 'Delivered', pod: 'default/server' });
+    await waitFor('sampling to stop after the first packet', async () => Object.keys((await agentTraceflowState(cluster, 'node-1')).watching).length === 0);
+    assert.deepEqual(await controllerTags(cluster), {});
+  });
+
+  test('live traffic, dropped only: delivered packets are ignored, the one a NetworkPolicy drops is captured', async (t) => {
+    const cluster = await startLocalCluster(t, { nodes: 2 });
+    const client = cluster.client();
+    const pods = await runningPods(client, { client: 'node-1', other: 'node-1', server: 'node-2' });
+    const serverIP = pods.server?.status?.podIP as string;
+    await client.resource<NetworkPolicy>(policyGvr.k8snetworkpolicies).inNamespace('default').create({
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'only-other', namespace: 'default' },
+      spec: { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'other' } } }], ports: [{ port: 80 }] }] },
+    });
+    await waitFor('the policy is enforced', async () => {
+      const r = await cluster.sim.send({ from: { pod: 'default/client' }, to: { ip: serverIP, port: 80 }, protocol: 'TCP', trace: false });
+      return r.delivered ? undefined : true;
+    });
+    // No source Pod: the destination Pod's agent samples, as Antrea's does.
+    await createTraceflow(client, 'live-drop', {
+      destination: { namespace: 'default', pod: 'server' }, liveTraffic: true, droppedOnly: true, timeout: 30,
+      packet: { ipHeader: { protocol: 6 }, transportHeader: { tcp: { dstPort: 80 } } },
+    });
+    await waitFor('node-2 to sample live traffic', async () => (await agentTraceflowState(cluster, 'node-2')).watching['live-drop'] !== undefined);
+    assert.ok((await cluster.sim.connect({ from: { pod: 'default/other' }, to: { ip: serverIP, port: 80 }, protocol: 'TCP' })).established);
+    await new Promise((r) => setTimeout(r, 200));
+    const still = await traceflows(client).get('live-drop');
+    assert.equal(still.status?.phase, 'Running', 'a delivered connection is not captured');
+    assert.equal(still.status?.capturedPacket, undefined);
+    const refused = await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: serverIP, port: 80 }, protocol: 'TCP' });
+    assert.equal(refused.established, false);
+    const tf = await finished(client, 'live-drop');
+    assert.equal(tf.status?.phase, 'Succeeded', tf.status?.reason);
+    assert.equal(tf.status?.capturedPacket?.srcIP, pods.client?.status?.podIP);
+    assert.equal(tf.status?.capturedPacket?.transportHeader?.tcp?.srcPort, refused.srcPort);
+    assert.deepEqual(tf.status?.results?.map((r) => r.node), ['node-2'], 'only the Node that dropped it reports');
+    assert.deepEqual(tf.status?.results?.[0]?.observations.at(-1), {
+      component: 'NetworkPolicy', componentInfo: 'IngressDefaultRule', action: 'Dropped', networkPolicy: 'K8sNetworkPolicy:default/only-other',
+    });
+  });
+
+  test('live traffic with no matching packet times out Failed, stops sampling and frees its tag', async (t) => {
+    const cluster = await startLocalCluster(t, { nodes: 2 });
+    const client = cluster.client();
+    const pods = await runningPods(client, { client: 'node-1', server: 'node-2' });
+    await createTraceflow(client, 'live-quiet', fromClient({ namespace: 'default', pod: 'server' }, { liveTraffic: true, timeout: 1, packet: { ipHeader: { protocol: 17 } } }));
+    await waitFor('node-1 to sample live traffic', async () => (await agentTraceflowState(cluster, 'node-1')).watching['live-quiet'] !== undefined);
+    // TCP does not match a UDP filter.
+    await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: pods.server?.status?.podIP as string, port: 80 }, protocol: 'TCP' });
+    const tf = await finished(client, 'live-quiet', 5_000);
+    assert.equal(tf.status?.phase, 'Failed');
+    assert.equal(tf.status?.reason, 'Traceflow timeout');
+    assert.equal(tf.status?.capturedPacket, undefined);
+    await waitFor('node-1 to stop sampling', async () => Object.keys((await agentTraceflowState(cluster, 'node-1')).watching).length === 0);
+    assert.deepEqual(await controllerTags(cluster), {});
   });
 
   test('gate off: the controller and agents ignore Traceflows, and antctl says the feature is disabled', async (t) => {

@@ -2,10 +2,11 @@
  * The agent side of Traceflow (Antrea's `pkg/agent/controller/traceflow`): the agent of the source Pod's Node injects
  * the tagged packet once its Traceflow is Running, and every agent turns its own Node's packet-ins into one
  * NodeResult in `status.results`. A packet-in whose tag no Running Traceflow holds yet (this agent's informer may be
- * behind the controller's write) waits a little for it rather than being lost.
+ * behind the controller's write) waits a little for it rather than being lost. A live-traffic Traceflow samples the
+ * first matching real packet instead of injecting one.
  */
 import type { Pod, Service } from '../../apis/core.js';
-import { traceflowGvr, type NodeResult, type Traceflow } from '../../apis/crd/traceflow.js';
+import { traceflowGvr, type NodeResult, type Traceflow, type TraceflowSpec } from '../../apis/crd/traceflow.js';
 import { gvr } from '../../apiserver/registry.js';
 import { isApiError } from '../../client/types.js';
 import type { Informer } from '../../client/informer.js';
@@ -14,7 +15,7 @@ import { runWorkers } from '../../client/workers.js';
 import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { AgentContext } from '../context.js';
-import type { TraceflowDatapath, TraceflowPacketIn } from '../nodedatapath.js';
+import type { LiveTrafficFilter, TraceflowDatapath, TraceflowPacketIn } from '../nodedatapath.js';
 import { injectionRequest, resolveDestination } from './request.js';
 
 /** How long a packet-in waits for its Traceflow to show up as Running in this agent's cache. */
@@ -23,7 +24,10 @@ const PENDING_PACKET_IN_MS = 30_000;
 export interface TraceflowAgentState {
   /** Traceflows this agent injected a packet for: name → tag. */
   injected: Record<string, number>;
+  /** Live-traffic Traceflows this agent samples packets for: name → tag. */
+  watching: Record<string, number>;
   pendingPacketIns: number;
+  /** Whether this datapath can sample live traffic. */
   liveTraffic: boolean;
 }
 
@@ -41,6 +45,8 @@ export class TraceflowAgent {
   /** `uid/tag` of Traceflows whose packet this agent sent, so a resync never sends a second one. */
   readonly #injected = new Map<string, { name: string; tag: number }>();
   readonly #pending = new Map<number, { packetIn: TraceflowPacketIn; at: number }[]>();
+  /** `uid/tag` of live-traffic Traceflows this agent samples for, with the watch's removal. */
+  readonly #watches = new Map<string, { name: string; tag: number; stop: () => void }>();
   #unsubscribe: (() => void) | undefined;
   #workers: Promise<void> | undefined;
 
@@ -57,7 +63,12 @@ export class TraceflowAgent {
   state(): TraceflowAgentState {
     let pending = 0;
     for (const l of this.#pending.values()) pending += l.length;
-    return { injected: Object.fromEntries([...this.#injected.values()].map((v) => [v.name, v.tag])), pendingPacketIns: pending, liveTraffic: false };
+    return {
+      injected: Object.fromEntries([...this.#injected.values()].map((v) => [v.name, v.tag])),
+      watching: Object.fromEntries([...this.#watches.values()].map((v) => [v.name, v.tag])),
+      pendingPacketIns: pending,
+      liveTraffic: this.#datapath?.watch !== undefined,
+    };
   }
 
   start(): void {
@@ -71,6 +82,8 @@ export class TraceflowAgent {
 
   async stop(): Promise<void> {
     this.#unsubscribe?.();
+    for (const w of this.#watches.values()) w.stop();
+    this.#watches.clear();
     this.#queue.shutDown();
     await this.#workers?.catch((err: unknown) => this.#log.error('workers ended with an error', { error: describeError(err) }));
   }
@@ -84,6 +97,13 @@ export class TraceflowAgent {
     const tf = this.#traceflows.getByName(undefined, name);
     if (!tf || tf.status?.phase !== 'Running' || tf.status.dataplaneTag === undefined) {
       for (const [k, v] of this.#injected) if (v.name === name && (!tf || !k.startsWith(`${tf.metadata.uid}/`) || tf.status?.phase !== 'Running')) this.#injected.delete(k);
+      // A finished (timed out, failed, deleted) live-traffic Traceflow stops sampling.
+      for (const [k, v] of this.#watches) {
+        if (v.name === name && (!tf || !k.startsWith(`${tf.metadata.uid}/`) || tf.status?.phase !== 'Running')) {
+          v.stop();
+          this.#watches.delete(k);
+        }
+      }
       return;
     }
     const tag = tf.status.dataplaneTag;
@@ -94,9 +114,7 @@ export class TraceflowAgent {
     if (spec.liveTraffic) {
       // One agent answers for the request: the source Pod's, else the destination Pod's.
       const owner = src.pod ? this.#isLocalPod(src.namespace, src.pod) : this.#isLocalPod(spec.destination?.namespace, spec.destination?.pod);
-      if (owner) {
-        await this.#fail(tf, `Node: ${this.#ctx.nodeName}, error: live-traffic Traceflow is not supported by antrea-ts yet: the datapath has no hook to sample real packets`);
-      }
+      if (owner) await this.#watch(tf, tag);
       return;
     }
     if (!this.#isLocalPod(src.namespace, src.pod)) return;
@@ -116,6 +134,66 @@ export class TraceflowAgent {
     } catch (err) {
       await this.#fail(tf, `Node: ${this.#ctx.nodeName}, error: ${describeError(err)}`);
     }
+  }
+
+  /**
+   * Live traffic: samples the first packet matching the spec's 5-tuple (Antrea installs the sampling flows on the
+   * source Pod's Node, or the destination Pod's without a source Pod). The packet's Nodes report through packet-ins
+   * with the Traceflow's tag, like an injected packet; the capture itself fills `status.capturedPacket`.
+   */
+  async #watch(tf: Traceflow, tag: number): Promise<void> {
+    const name = tf.metadata.name ?? '';
+    const key = `${tf.metadata.uid}/${tag}`;
+    if (this.#watches.has(key)) return;
+    const watch = this.#datapath?.watch?.bind(this.#datapath);
+    if (!watch) {
+      await this.#fail(tf, `Node: ${this.#ctx.nodeName}, error: the datapath of this Node cannot sample live traffic`);
+      return;
+    }
+    let filter: LiveTrafficFilter;
+    try {
+      filter = this.#liveFilter(tf.spec ?? {});
+    } catch (err) {
+      await this.#fail(tf, `Node: ${this.#ctx.nodeName}, error: ${describeError(err)}`);
+      return;
+    }
+    const stop = watch(filter, tag, async (captured) => {
+      this.#log.debug('live-traffic packet captured', { traceflow: name, tag, src: captured.srcIP, dst: captured.dstIP });
+      await this.#writeStatus(tf, (cur) => {
+        if (cur.status?.phase !== 'Running' || cur.status.dataplaneTag !== tag) return false;
+        cur.status.capturedPacket = captured;
+        return true;
+      }).catch((err: unknown) => this.#log.error('could not write the captured packet', { traceflow: name, error: describeError(err) }));
+    });
+    this.#watches.set(key, { name, tag, stop });
+    this.#log.debug('sampling live traffic', { traceflow: name, tag, ...filter });
+  }
+
+  /** The spec's 5-tuple as a datapath filter; fields the spec leaves out match anything. */
+  #liveFilter(spec: TraceflowSpec): LiveTrafficFilter {
+    const src = spec.source ?? {};
+    const dst = spec.destination ?? {};
+    const th = spec.packet?.transportHeader;
+    const f: LiveTrafficFilter = {};
+    if (src.pod) {
+      f.node = this.#ctx.nodeName;
+      f.fromPod = `${src.namespace}/${src.pod}`;
+    } else if (src.ip) f.srcIP = src.ip;
+    if (dst.pod || dst.service || dst.ip) {
+      const d = resolveDestination(spec, {
+        pod: (ns, n) => this.#pods.getByName(ns, n),
+        service: (ns, n) => this.#services.getByName(ns, n),
+        proxyEnabled: this.#proxyEnabled,
+      });
+      f.dstIP = d.ip;
+      if (d.port !== undefined) f.dstPort = d.port;
+    }
+    const proto = spec.packet?.ipHeader?.protocol;
+    if (proto) f.proto = proto;
+    const srcPort = th?.tcp?.srcPort || th?.udp?.srcPort;
+    if (srcPort) f.srcPort = srcPort;
+    if (spec.droppedOnly) f.droppedOnly = true;
+    return f;
   }
 
   #onPacketIn(p: TraceflowPacketIn): void {

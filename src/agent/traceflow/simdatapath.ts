@@ -4,11 +4,11 @@
  * Antrea-style observations per Node, and each Node's share is handed to that Node's listeners, as each Node's
  * bridge would send its own packet-ins to its own agent.
  */
-import type { Observation } from '../../apis/crd/traceflow.js';
-import type { SimCluster } from '../../datapath/sim/cluster.js';
+import { PROTOCOL_ICMP, PROTOCOL_TCP, PROTOCOL_UDP, type Observation } from '../../apis/crd/traceflow.js';
+import type { SimCluster, TapPacket } from '../../datapath/sim/cluster.js';
 import type { PacketResult, SendRequest } from '../../datapath/traffic.js';
 import { AntreaError } from '../../util/errors.js';
-import type { TraceflowDatapath, TraceflowPacketIn } from '../nodedatapath.js';
+import type { CapturedPacket, LiveTrafficFilter, TraceflowDatapath, TraceflowPacketIn } from '../nodedatapath.js';
 
 type Listener = (p: TraceflowPacketIn) => void;
 
@@ -41,13 +41,64 @@ class SimTraceflowHub {
       // that never reached a bridge has no observation to report, so the request fails with the reason.
       throw new AntreaError('ERR_TRACEFLOW_INJECT', `the packet did not reach the pipeline: ${result.dropped?.reason ?? 'no reason given'}`);
     }
-    const packetIns = observationsByNode(this.sim, result).map(({ node: n, observations }) => ({ tag, node: n, observations }));
     // Packet-ins reach the agents after the packet-out returns, as they would from a bridge.
-    setImmediate(() => {
-      for (const p of packetIns) for (const l of this.#listeners.get(p.node) ?? []) l(p);
-    });
+    setImmediate(() => this.#deliver(tag, result));
     return result;
   }
+
+  /** With `droppedOnly`, only the Node that dropped the packet reports: Antrea's sampling sends only drops up. */
+  #deliver(tag: number, result: PacketResult, droppedOnly = false): void {
+    let byNode = observationsByNode(this.sim, result);
+    if (droppedOnly) {
+      const dropping = byNode.filter((r) => r.observations.some((o) => o.action === 'Dropped' || o.action === 'Rejected'));
+      if (dropping.length > 0) byNode = dropping;
+    }
+    const packetIns = byNode.map(({ node: n, observations }) => ({ tag, node: n, observations }));
+    for (const p of packetIns) for (const l of this.#listeners.get(p.node) ?? []) l(p);
+  }
+
+  /** Live traffic: a simulator tap stands in for the per-tag sampling flows Antrea installs. */
+  watch(filter: LiveTrafficFilter, tag: number, onCapture: (p: CapturedPacket) => Promise<void>): () => void {
+    let done = false;
+    const untap = this.sim.tap({
+      match: (pkt) => !done && matchesFilter(filter, pkt),
+      onPacket: (result, pkt) => {
+        // droppedOnly: a delivered packet is not the one wanted; the tap stays for the next.
+        if (done || (filter.droppedOnly && result.delivered)) return;
+        done = true;
+        untap();
+        // The capture is written before the packet-ins, whose results can end the Traceflow.
+        void onCapture(capturedPacket(pkt))
+          .catch(() => undefined)
+          .then(() => this.#deliver(tag, result, filter.droppedOnly === true));
+      },
+    });
+    return () => {
+      done = true;
+      untap();
+    };
+  }
+}
+
+export function matchesFilter(f: LiveTrafficFilter, p: TapPacket): boolean {
+  return (
+    (f.node === undefined || f.node === p.node) &&
+    (f.fromPod === undefined || f.fromPod === p.fromPod) &&
+    (f.srcIP === undefined || f.srcIP === p.srcIP) &&
+    (f.dstIP === undefined || f.dstIP === p.dstIP) &&
+    (f.proto === undefined || f.proto === p.proto) &&
+    (f.srcPort === undefined || f.srcPort === p.srcPort) &&
+    (f.dstPort === undefined || f.dstPort === p.dstPort)
+  );
+}
+
+/** Traceflow's `capturedPacket` for a sampled packet. */
+export function capturedPacket(p: TapPacket): CapturedPacket {
+  const out: CapturedPacket = { srcIP: p.srcIP, dstIP: p.dstIP, length: p.length, ipHeader: { protocol: p.proto, ttl: p.ttl } };
+  if (p.proto === PROTOCOL_TCP) out.transportHeader = { tcp: { srcPort: p.srcPort, dstPort: p.dstPort, ...(p.tcpFlags !== undefined ? { flags: p.tcpFlags } : {}) } };
+  else if (p.proto === PROTOCOL_UDP) out.transportHeader = { udp: { srcPort: p.srcPort, dstPort: p.dstPort } };
+  else if (p.proto === PROTOCOL_ICMP && p.icmp) out.transportHeader = { icmp: { id: p.icmp.id, sequence: p.icmp.seq } };
+  return out;
 }
 
 /**
@@ -78,5 +129,6 @@ export function simTraceflowDatapath(sim: SimCluster, nodeName: string): Tracefl
   return {
     inject: (req, tag) => h.inject(nodeName, req, tag),
     onPacketIn: (listener) => h.subscribe(nodeName, listener),
+    watch: (filter, tag, onCapture) => h.watch(filter, tag, onCapture),
   };
 }

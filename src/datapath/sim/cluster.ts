@@ -46,6 +46,35 @@ export interface SimClusterOptions {
   logger?: Logger;
 }
 
+/** A packet as a tap sees it when it leaves its sender (after the sender's own NAT, before any bridge). */
+export interface TapPacket {
+  /** The Node whose bridge or host stack the packet enters first. */
+  node: string;
+  /** `namespace/name` when a Pod sent it. */
+  fromPod?: string;
+  srcIP: string;
+  dstIP: string;
+  /** IP protocol number (1 ICMP, 6 TCP, 17 UDP). */
+  proto: number;
+  /** TCP/UDP ports; for ICMP the echo id is the source port and the destination port is 0. */
+  srcPort: number;
+  dstPort: number;
+  /** IP total length. */
+  length: number;
+  ttl: number;
+  tcpFlags?: number;
+  icmp?: { type: number; id: number; seq: number };
+}
+
+/**
+ * Samples real traffic, as Antrea's live-traffic Traceflow flows do: `match` sees each packet as it is sent; a packet
+ * it accepts runs with its trace on and `onPacket` gets its result once the packet has gone as far as it goes.
+ */
+export interface PacketTap {
+  match(pkt: TapPacket): boolean;
+  onPacket(result: PacketResult, pkt: TapPacket): void;
+}
+
 export interface UnderlayStats {
   tunnelPackets: number;
   /** Outer bytes on the wire (inner frame + 50). */
@@ -61,6 +90,7 @@ export class SimCluster implements DatapathExecutor {
   private readonly nodes = new Map<string, SimNode>();
   private readonly nodesByIp = new Map<Ipv4, SimNode>();
   private nextPort = 32768;
+  private taps: PacketTap[] = [];
   readonly underlay: UnderlayStats = { tunnelPackets: 0, tunnelBytes: 0, routedPackets: 0, routedBytes: 0 };
 
   constructor(opts: SimClusterOptions = {}) {
@@ -112,6 +142,52 @@ export class SimCluster implements DatapathExecutor {
       (name, conjID) => this.node(name).compiler.policyRefOf(conjID),
       (name, identity) => this.node(name).compiler.policyRefsOfFlow(identity),
     );
+  }
+
+  /** Installs a tap on every packet sent from now on (send and connect alike); returns its removal. */
+  tap(t: PacketTap): () => void {
+    // Copy on write: a tap removed from inside onPacket must not disturb the list being iterated.
+    this.taps = [...this.taps, t];
+    return () => {
+      this.taps = this.taps.filter((x) => x !== t);
+    };
+  }
+
+  /** The taps that want `packet`; turns the journey's trace on for them. Costs one length check without taps. */
+  private tapsFor(j: Journey, node: SimNode, fromPod: string | undefined, packet: Packet): { taps: PacketTap[]; pkt: TapPacket } | undefined {
+    if (this.taps.length === 0 || !packet.ip) return undefined;
+    const ip = packet.ip;
+    const l4 = packet.l4;
+    const pkt: TapPacket = {
+      node: node.nodeName,
+      ...(fromPod !== undefined ? { fromPod } : {}),
+      srcIP: formatIpv4(ip.src),
+      dstIP: formatIpv4(ip.dst),
+      proto: ip.proto,
+      srcPort: l4 === undefined ? 0 : l4.kind === 'icmp' ? l4.id : l4.srcPort,
+      dstPort: l4 === undefined || l4.kind === 'icmp' ? 0 : l4.dstPort,
+      length: ipLength(packet),
+      ttl: ip.ttl,
+      ...(l4?.kind === 'tcp' ? { tcpFlags: l4.flags } : {}),
+      ...(l4?.kind === 'icmp' ? { icmp: { type: l4.type, id: l4.id, seq: l4.seq } } : {}),
+    };
+    const taps = this.taps.filter((t) => t.match(pkt));
+    if (taps.length === 0) return undefined;
+    j.trace ??= [];
+    return { taps, pkt };
+  }
+
+  private fireTaps(hit: { taps: PacketTap[]; pkt: TapPacket } | undefined, j: Journey, packet: Packet): void {
+    if (!hit || !packet.ip) return;
+    const result = this.result(j, hit.pkt.srcPort, packet.l4?.kind, packet.ip.proto);
+    for (const t of hit.taps) {
+      try {
+        t.onPacket(result, hit.pkt);
+      } catch (err) {
+        // A tap is an observer: its failure must not change what happened to the traffic.
+        this.log.error('packet tap failed', { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
   }
 
   /** A fresh source port / ICMP id, unique per request in this cluster. */
@@ -410,8 +486,10 @@ export class SimCluster implements DatapathExecutor {
         return { journey: j, packet };
       }
       const j0: Journey = { ...(trace ? { trace: [] } : {}), sender: { node, pod }, queue: [{ at: 'bridge', node, inPort: pod.ofPort, packet }], deliveries: [], hops: 0 };
+      const tapped = this.tapsFor(j0, node, pod.key, packet);
       j0.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint: pod.key, action: 'sent', detail: describePacket(packet) });
       this.run(j0);
+      this.fireTaps(tapped, j0, packet);
       return { journey: j0, packet };
     }
     if ('node' in from) {
@@ -422,19 +500,23 @@ export class SimCluster implements DatapathExecutor {
       // OUTPUT hook: NodePortLocal and DNAT apply to the Node's own traffic too.
       const packet = node.hostNat.prerouting(raw, node.parsed.nodeIP).packet;
       const j: Journey = { ...(trace ? { trace: [] } : {}), queue: [], deliveries: [], hops: 0 };
+      const tapped = this.tapsFor(j, node, undefined, packet);
       j.trace?.push({ kind: 'endpoint', node: node.nodeName, endpoint: 'host', action: 'sent', detail: describePacket(packet) });
       const pdst = packet.ip?.dst ?? dst;
       if (pdst === node.parsed.nodeIP || pdst === node.parsed.gwIP) j.deliveries.push({ delivery: { node: node.nodeName, host: true }, packet });
       else this.hostSend(j, node, packet, 'local');
       this.run(j);
+      this.fireTaps(tapped, j, packet);
       return { journey: j, packet };
     }
     const via = this.node(from.via);
     const srcIp = opts.srcIPOverride ?? parseIpv4(from.external);
     const packet: Packet = { ethSrc: parseMac('02:ee:ee:ee:ee:ee'), ethDst: 0, ethType: ETH_TYPE_IP, payloadLength, ip: { src: srcIp, dst, proto, ttl, dscp: 0 }, ...(l4 ? { l4 } : {}) };
     const j: Journey = { ...(trace ? { trace: [] } : {}), queue: [{ at: 'host', node: via, packet, from: 'underlay' }], deliveries: [], hops: 0 };
+    const tapped = this.tapsFor(j, via, undefined, packet);
     j.trace?.push({ kind: 'endpoint', node: via.nodeName, endpoint: `external ${from.external}`, action: 'sent', detail: describePacket(packet) });
     this.run(j);
+    this.fireTaps(tapped, j, packet);
     return { journey: j, packet };
   }
 

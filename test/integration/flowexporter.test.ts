@@ -176,17 +176,11 @@ describe('FlowExporter in the local cluster', () => {
       spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 8080, targetPort: 80, protocol: 'TCP' }] },
     } as Service);
     const clusterIP = await waitFor('a ClusterIP', async () => (await client.resource<Service>(gvr.services).inNamespace('default').get('web')).spec.clusterIP);
-    let r: ConnectionResult | undefined;
-    try {
-      r = await waitFor('the Service to answer', async () => {
-        const c = await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: clusterIP, port: 8080 }, protocol: 'TCP', exchanges: 2, close: true });
-        // Until AntreaProxy has synced, the ClusterIP is routed to the gateway and the host answers: wait for the Endpoint.
-        return c.established && c.packets[0]?.deliveredTo?.pod === 'default/server-remote' ? c : undefined;
-      }, 10_000);
-    } catch {
-      t.skip('the Service datapath (AntreaProxy) does not answer on the ClusterIP in the local cluster yet');
-      return;
-    }
+    const r: ConnectionResult = await waitFor('the Service to answer', async () => {
+      const c = await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: clusterIP, port: 8080 }, protocol: 'TCP', exchanges: 2, close: true });
+      // Until AntreaProxy has synced, the ClusterIP is not translated yet: wait for the Endpoint.
+      return c.established && c.packets[0]?.deliveredTo?.pod === 'default/server-remote' ? c : undefined;
+    }, 10_000);
     await waitFor('an end-of-flow record for the Service connection', () => recordsOf(records, r.srcPort, 'node-1').some((f) => f.flowEndReason === 3), 15_000);
     const recs = recordsOf(records, r.srcPort, 'node-1');
     assertCounters(recs, r, 'Service');
@@ -204,29 +198,18 @@ describe('FlowExporter in the local cluster', () => {
     const manifestText = manifestWithCollector(`127.0.0.1:${port}:tcp`, { poll: '1s', active: '2s', idle: '1s' });
     const { cluster, ips } = await twoNodeCluster(t, manifestText, { FlowExporter: true });
     const policies = cluster.client().resource({ group: 'networking.k8s.io', version: 'v1', resource: 'networkpolicies' }).inNamespace('default');
-    try {
-      await policies.create({
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: { name: 'allow-client', namespace: 'default' },
-        spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }], ports: [{ protocol: 'TCP', port: 80 }] }] },
-      } as never);
-    } catch (err) {
-      t.skip(`the local API does not serve NetworkPolicies yet (${String(err)})`);
-      return;
-    }
+    await policies.create({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'allow-client', namespace: 'default' },
+      spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }], ports: [{ protocol: 'TCP', port: 80 }] }] },
+    } as never);
     // The rule is in the datapath once a new connection is committed with its conjunction id in ct_label.
-    let r: ConnectionResult | undefined;
-    try {
-      r = await waitFor('a connection committed by the policy rule', async () => {
-        const c = await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: ips.get('server-remote') as string, port: 80 }, protocol: 'TCP', close: true });
-        const ct = await cluster.sim.conntrack('node-2');
-        return c.established && ct.some((e) => e.orig.sport === c.srcPort && e.labels !== '0x0') ? c : undefined;
-      }, 8_000);
-    } catch {
-      t.skip('the agent does not program NetworkPolicy rules in the local cluster yet');
-      return;
-    }
+    const r: ConnectionResult = await waitFor('a connection committed by the policy rule', async () => {
+      const c = await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: ips.get('server-remote') as string, port: 80 }, protocol: 'TCP', close: true });
+      const ct = await cluster.sim.conntrack('node-2');
+      return c.established && ct.some((e) => e.orig.sport === c.srcPort && e.labels !== '0x0') ? c : undefined;
+    }, 8_000);
     await waitFor('an end-of-flow record from node-2', () => recordsOf(records, r.srcPort, 'node-2').some((f) => f.flowEndReason === 3), 15_000);
     const f = recordsOf(records, r.srcPort, 'node-2').at(-1)!;
     assert.equal(f.ingressNetworkPolicyName, 'allow-client');

@@ -225,10 +225,7 @@ describe('AntreaProxy: ClusterIP load balancing', () => {
     const frontend = (await proxyState(c, 'node-1')).frontends.find((f) => f.key === `${NS}/sticky:http/TCP`);
     assert.equal(frontend?.sessionAffinityTimeout, 2, 'the proxy hands the timeout to the datapath');
     const flows = await c.sim.node('node-1').dumpFlows();
-    if (!flows.some((f) => f.table === Table.ServiceLB && f.actions.some((a) => a.type === ('learn' as string)))) {
-      t.skip('the datapath compiles no session-affinity learn flow yet (src/datapath/pipeline/stages/service.ts: "Not yet: session affinity")');
-      return;
-    }
+    assert.ok(flows.some((f) => f.table === Table.ServiceLB && f.actions.some((a) => a.type === ('learn' as string))), 'a session-affinity learn flow');
     const to = { ip: svc.spec.clusterIP as string, port: 80 };
     const pinned = await spread(c, 'client', to, 30);
     assert.equal(pinned.size, 1, `one endpoint while the affinity lasts: ${JSON.stringify([...pinned])}`);

@@ -345,6 +345,22 @@ describe('Traceflow', () => {
     assert.deepEqual(await controllerTags(cluster), {});
   });
 
+  test('antctl traceflow --live-traffic waits for a matching packet and prints the captured packet', async (t) => {
+    const cluster = await startLocalCluster(t, { nodes: 2, http: { port: 0 }, stateDir: tempDir(t) });
+    const client = cluster.client();
+    const pods = await runningPods(client, { client: 'node-1', server: 'node-2' });
+    const serverIP = pods.server?.status?.podIP as string;
+    const run = capture(antctl, ['traceflow', '-S', 'default/client', '-D', 'default/server', '--live-traffic', '-f', 'udp,udp_dst=53', '-t', '10s', '-o', 'json', '--kubeconfig', cluster.kubeconfig as string]);
+    await waitFor('node-1 to sample live traffic', async () => Object.keys((await agentTraceflowState(cluster, 'node-1')).watching).length === 1);
+    const conn = await cluster.sim.connect({ from: { pod: 'default/client' }, to: { ip: serverIP, port: 53 }, protocol: 'UDP' });
+    const out = await run;
+    assert.equal(out.code, 0, out.stderr);
+    const res = JSON.parse(out.stdout) as { phase: string; capturedPacket?: { srcIP: string; dstIP: string; transportHeader?: { udp?: { srcPort: number; dstPort: number } } } };
+    assert.equal(res.phase, 'Succeeded');
+    assert.equal(res.capturedPacket?.dstIP, serverIP);
+    assert.deepEqual(res.capturedPacket?.transportHeader, { udp: { srcPort: conn.srcPort, dstPort: 53 } });
+  });
+
   test('gate off: the controller and agents ignore Traceflows, and antctl says the feature is disabled', async (t) => {
     const cluster = await startLocalCluster(t, { nodes: 2, gates: { Traceflow: false }, http: { port: 0 }, stateDir: tempDir(t) });
     const client = cluster.client();

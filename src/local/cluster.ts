@@ -35,6 +35,7 @@ import { SimCluster } from '../datapath/sim/cluster.js';
 import type { NodeDatapath, RuleCounters } from '../agent/nodedatapath.js';
 import { ruleStatsFromConjMetrics, ruleStatsFromFlowCounters } from '../agent/stats/counters.js';
 import { simTraceflowDatapath } from '../agent/traceflow/simdatapath.js';
+import { isOvsTracer, ovsTraceflowDatapath } from '../agent/traceflow/ovsdatapath.js';
 import type { Datapath, NodeConfig } from '../datapath/types.js';
 import type { DatapathExecutor } from '../datapath/traffic.js';
 import type { PipelineCompiler } from '../datapath/pipeline/compiler.js';
@@ -306,8 +307,10 @@ export class LocalCluster {
         }
         return new Map();
       },
-      // Traceflow's packet-out and packet-ins are modelled by the simulator; on OVS, Traceflows end Failed saying so.
-      ...(executor instanceof SimCluster ? { traceflow: simTraceflowDatapath(executor, cfg.nodeName) } : {}),
+      // Traceflow's packet-out and packet-ins: modelled by the simulator; on OVS, ofproto/trace through the bridges.
+      ...(executor instanceof SimCluster
+        ? { traceflow: simTraceflowDatapath(executor, cfg.nodeName) }
+        : isOvsTracer(executor) ? { traceflow: ovsTraceflowDatapath(executor, cfg.nodeName) } : {}),
     };
   }
 

@@ -1,3 +1,4 @@
 #!/usr/bin/env node
 import { launch } from './launch.js';
-await launch('cli/antctl');
+const cli = await launch('cli/antctl');
+await cli.main();

@@ -1,3 +1,4 @@
 #!/usr/bin/env node
 import { launch } from './launch.js';
-await launch('cli/antrea-agent');
+const cli = await launch('cli/antrea-agent');
+await cli.main();

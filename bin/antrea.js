@@ -1,3 +1,4 @@
 #!/usr/bin/env node
 import { launch } from './launch.js';
-await launch('cli/antrea');
+const cli = await launch('cli/antrea');
+await cli.main();

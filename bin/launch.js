@@ -22,17 +22,17 @@ function distIsCurrent() {
   return newestSource(join(root, 'src')) <= statSync(stamp).mtimeMs;
 }
 
+/** Imports a CLI module (it exports `main`). */
 export async function launch(entry) {
   const source = join(root, 'src', `${entry}.ts`);
   if (existsSync(source) && !distIsCurrent()) {
     try {
       const { register } = await import('tsx/esm/api');
       register();
-      await import(pathToFileURL(source).href);
-      return;
+      return await import(pathToFileURL(source).href);
     } catch (err) {
       if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('tsx')) throw err;
     }
   }
-  await import(pathToFileURL(join(root, 'dist', `${entry}.js`)).href);
+  return import(pathToFileURL(join(root, 'dist', `${entry}.js`)).href);
 }

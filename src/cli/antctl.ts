@@ -70,6 +70,7 @@ async function getFeatureGates(io: CliIO, args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/bin/antctl.js')) {
+/** The command as a process: what `bin/antctl.js` runs. */
+export async function main(): Promise<void> {
   process.exitCode = await antctl(process.argv.slice(2), processIO());
 }

@@ -71,6 +71,7 @@ export async function antreaAgent(argv: string[], io: CliIO): Promise<number> {
   });
 }
 
-if (process.argv[1]?.endsWith('/bin/antrea-agent.js') || import.meta.url === `file://${process.argv[1]}`) {
+/** The command as a process: what `bin/antrea-agent.js` runs. */
+export async function main(): Promise<void> {
   process.exitCode = await antreaAgent(process.argv.slice(2), processIO());
 }

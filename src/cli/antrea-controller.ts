@@ -44,6 +44,7 @@ export async function antreaController(argv: string[], io: CliIO): Promise<numbe
   });
 }
 
-if (process.argv[1]?.endsWith('/bin/antrea-controller.js') || import.meta.url === `file://${process.argv[1]}`) {
+/** The command as a process: what `bin/antrea-controller.js` runs. */
+export async function main(): Promise<void> {
   process.exitCode = await antreaController(process.argv.slice(2), processIO());
 }

@@ -349,6 +349,7 @@ async function status(io: CliIO, args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-if (process.argv[1]?.endsWith('/bin/antrea.js') || import.meta.url === `file://${process.argv[1]}`) {
+/** The command as a process: what `bin/antrea.js` runs. */
+export async function main(): Promise<void> {
   process.exitCode = await antrea(process.argv.slice(2), processIO());
 }

@@ -4,7 +4,7 @@
  * Both are keyed by the ServicePort name `namespace/name:portName/PROTOCOL`, which is also the datapath's
  * `serviceKey`, so the key a tracker reports is the key the datapath is told to upsert or remove.
  */
-import type { L4Protocol } from '../../datapath/types.js';
+import type { L4Protocol, ServiceFrontend } from '../../datapath/types.js';
 
 /** `namespace/name`: the key of a Service, of its Endpoints, and of the slices labelled with its name. */
 export type ServiceName = string;
@@ -16,18 +16,7 @@ export function servicePortKey(service: ServiceName, portName: string, protocol:
 }
 
 /** The Service half of a frontend: everything the datapath needs but the endpoints. */
-export interface ServicePortInfo {
-  namespace: string;
-  name: string;
-  portName: string;
-  protocol: L4Protocol;
-  clusterIP: string;
-  port: number;
-  nodePort?: number;
-  loadBalancerIPs?: string[];
-  /** ClientIP affinity timeout in seconds; absent: no affinity. */
-  sessionAffinityTimeout?: number;
-}
+export type ServicePortInfo = Omit<ServiceFrontend, 'endpoints'>;
 
 /**
  * One endpoint of one ServicePort, with the EndpointSlice conditions (Endpoints objects give ready=serving=true,

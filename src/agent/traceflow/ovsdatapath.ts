@@ -13,6 +13,7 @@ import type { NodeResult } from '../../datapath/sim/traceflow.js';
 import type { PacketResult, SendRequest } from '../../datapath/traffic.js';
 import { AntreaError } from '../../util/errors.js';
 import type { TraceflowDatapath, TraceflowPacketIn } from '../nodedatapath.js';
+import { PacketInRouter } from './packetins.js';
 
 /** What this needs of the OVS executor; structural, so the local cluster need not load the OVS modules to check. */
 export interface OvsTracer {
@@ -27,15 +28,12 @@ export function isOvsTracer(x: object): x is OvsTracer {
 type Listener = (p: TraceflowPacketIn) => void;
 
 class OvsTraceflowHub {
-  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #packetIns = new PacketInRouter();
 
   constructor(private readonly ovs: OvsTracer) {}
 
   subscribe(node: string, listener: Listener): () => void {
-    let set = this.#listeners.get(node);
-    if (!set) this.#listeners.set(node, (set = new Set()));
-    set.add(listener);
-    return () => void set.delete(listener);
+    return this.#packetIns.subscribe(node, listener);
   }
 
   async inject(node: string, req: SendRequest, tag: number): Promise<PacketResult> {
@@ -52,7 +50,7 @@ class OvsTraceflowHub {
     const packetIns: TraceflowPacketIn[] = [...byNode].map(([n, observations]) => ({ tag, node: n, observations }));
     // Packet-ins reach the agents after the packet-out returns, as they would from a bridge.
     setImmediate(() => {
-      for (const p of packetIns) for (const l of this.#listeners.get(p.node) ?? []) l(p);
+      this.#packetIns.emit(packetIns);
     });
     const last = results.at(-1)?.observations.at(-1);
     const delivered = last?.action === 'Delivered' || last?.action === 'ForwardedOutOfOverlay';

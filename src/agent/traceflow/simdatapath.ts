@@ -9,21 +9,19 @@ import type { SimCluster, TapPacket } from '../../datapath/sim/cluster.js';
 import type { PacketResult, SendRequest } from '../../datapath/traffic.js';
 import { AntreaError } from '../../util/errors.js';
 import type { CapturedPacket, LiveTrafficFilter, TraceflowDatapath, TraceflowPacketIn } from '../nodedatapath.js';
+import { PacketInRouter } from './packetins.js';
 
 type Listener = (p: TraceflowPacketIn) => void;
 
 const TERMINAL = new Set<Observation['action']>(['Delivered', 'Dropped', 'Rejected', 'ForwardedOutOfOverlay']);
 
 class SimTraceflowHub {
-  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #packetIns = new PacketInRouter();
 
   constructor(private readonly sim: SimCluster) {}
 
   subscribe(node: string, listener: Listener): () => void {
-    let set = this.#listeners.get(node);
-    if (!set) this.#listeners.set(node, (set = new Set()));
-    set.add(listener);
-    return () => void set.delete(listener);
+    return this.#packetIns.subscribe(node, listener);
   }
 
   async inject(node: string, req: SendRequest, tag: number): Promise<PacketResult> {
@@ -54,7 +52,7 @@ class SimTraceflowHub {
       if (dropping.length > 0) byNode = dropping;
     }
     const packetIns = byNode.map(({ node: n, observations }) => ({ tag, node: n, observations }));
-    for (const p of packetIns) for (const l of this.#listeners.get(p.node) ?? []) l(p);
+    this.#packetIns.emit(packetIns);
   }
 
   /** Live traffic: a simulator tap stands in for the per-tag sampling flows Antrea installs. */

@@ -4,22 +4,13 @@
  * Forwarding/Received, a DNAT → LB/Forwarded with translatedDstIP, policy drops → NetworkPolicy/Dropped, and the
  * Output result → Forwarded (tunnel, with tunnelDstIP) / Delivered / ForwardedOutOfOverlay / Dropped.
  */
+import type { Observation, TraceflowAction, TraceflowComponent } from '../../apis/crd/traceflow.js';
 import type { TraceStep } from './trace.js';
 
-export type TraceflowComponent = 'Classification' | 'SpoofGuard' | 'LB' | 'Routing' | 'NetworkPolicy' | 'Forwarding';
-export type TraceflowAction = 'Received' | 'Forwarded' | 'Dropped' | 'Rejected' | 'Delivered' | 'ForwardedOutOfOverlay';
+// The observations are Traceflow's wire format (crd.antrea.io), so the simulator reports in the API's own types.
+export type { Observation, TraceflowAction, TraceflowComponent } from '../../apis/crd/traceflow.js';
 
-export interface Observation {
-  component: TraceflowComponent;
-  componentInfo?: string;
-  action: TraceflowAction;
-  pod?: string;
-  translatedDstIP?: string;
-  tunnelDstIP?: string;
-  networkPolicy?: string;
-  ttl?: number;
-}
-
+/** One Node's observations (the API's NodeResult without the fields the controller fills in). */
 export interface NodeResult {
   node: string;
   observations: Observation[];

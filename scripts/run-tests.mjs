@@ -26,18 +26,27 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// One seed for every property test in the run (see fast-check-seed.mjs): fixed unless FC_SEED says otherwise.
+const DEFAULT_FC_SEED = '20261126';
+const fcSeed = process.env.FC_SEED === 'random' ? String(Math.floor(Math.random() * 2 ** 31)) : (process.env.FC_SEED || DEFAULT_FC_SEED);
+if (!/^-?\d+$/.test(fcSeed)) {
+  console.error(`FC_SEED must be an integer or "random", not ${JSON.stringify(process.env.FC_SEED)}`);
+  process.exit(2);
+}
+console.log(`property tests: fast-check seed ${fcSeed} (FC_SEED=random explores others)`);
+const seedPreload = new URL('./fast-check-seed.mjs', import.meta.url).href;
 // The spec reporter is for people; a TAP copy in a temporary file gives the counts for the closing line.
 const tapDir = mkdtempSync(join(tmpdir(), 'antrea-ts-tests-'));
 const tapFile = join(tapDir, 'report.tap');
 const result = spawnSync(
   process.execPath,
   [
-    '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
+    '--import', 'tsx', '--import', seedPreload, '--test', `--test-concurrency=${concurrency}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
     ...nodeArgs, ...files,
   ],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, FC_SEED: fcSeed } },
 );
 const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
 rmSync(tapDir, { recursive: true, force: true });

@@ -31,7 +31,9 @@ test('validators never throw on any document shape: every bad write is an ApiErr
       const def = defs[di]!;
       const g = { group: def.group, version: def.versions[0]!, resource: def.plural };
       const ns = def.namespaced ? 'default' : undefined;
-      const obj = { ...body, metadata: { name: 'fuzz', ...(typeof body.metadata === 'object' && body.metadata !== null ? body.metadata : {}) } } as unknown as KubeObject;
+      // The name is pinned after the random metadata so the cleanup below deletes what was created.
+      const randomMeta = typeof body.metadata === 'object' && body.metadata !== null && !Array.isArray(body.metadata) ? body.metadata : {};
+      const obj = { ...body, metadata: { ...randomMeta, name: 'fuzz' } } as unknown as KubeObject;
       const before = store.resourceVersion();
       let created = false;
       try {

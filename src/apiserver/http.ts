@@ -6,11 +6,12 @@
  * 500 InternalError without a stack trace; bad input never crashes the process.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { GroupVersionResource, KubeObject, Status, WatchEvent } from '../apis/meta.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { describeError } from '../util/errors.js';
+import { boundPort, listen } from '../util/listen.js';
 import {
   aggregatedContentType,
   aggregatedDiscovery,
@@ -401,14 +402,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  await listen(server, { port: opts.port ?? 0, host });
+  const port = boundPort(server);
   const urlHost = host.includes(':') ? `[${host}]` : host;
   log.info('API server listening', { url: `http://${urlHost}:${port}` });
   return {

@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { EventEmitter } from 'node:events';
 import { createServer, isIPv6, type AddressInfo, type Server, type Socket as TcpSocket } from 'node:net';
 import { silentLogger, type Logger } from '../util/log.js';
+import { listen } from '../util/listen.js';
 import { IpfixDecoder, type DataRecord, type DecodedMessage, type DecoderOptions, type MessageHeader } from './decoder.js';
 import { IpfixError, isIpfixError, type IpfixErrorCode } from './errors.js';
 import { MessageFramer } from './framer.js';
@@ -170,13 +171,7 @@ export class IpfixCollector extends EventEmitter<CollectorEvents> {
     const server = createServer((conn) => this.onConnection(conn));
     this.tcp = server;
     server.on('error', (err) => this.log.warn('TCP server error', { error: err.message }));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(l.port ?? 4739, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    return listen(server, { port: l.port ?? 4739, host });
   }
 
   private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {

@@ -3,9 +3,9 @@
  * GET-only JSON routes such as `/featuregates`, `/healthz` and `/readyz`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AntreaError, describeError } from './errors.js';
 import type { Logger } from './log.js';
+import { boundPort, listen } from './listen.js';
 
 export type Route = () => unknown | Promise<unknown>;
 /** A POST route: takes the parsed JSON body. An AntreaError answers 400 (404 for ERR_NOT_FOUND) with its code. */
@@ -96,14 +96,8 @@ export async function startComponentServer(opts: ComponentServerOptions): Promis
       );
   });
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  await listen(server, { port: opts.port ?? 0, host });
+  const port = boundPort(server);
   return {
     url: `http://${host}:${port}`,
     port,

@@ -4,6 +4,11 @@
  *   - map `npl`        (l4proto . Node port → Pod IP . Pod port): NodePortLocal, one element per mapping;
  *   - map `snat_src`   (source CIDR → SNAT IP): Egress by source, one element per rule (interval map);
  *   - map `snat_mark`  (packet mark → SNAT IP): Egress by mark;
+ *   - map `mark_by_mac` (source MAC → packet mark), fixed, and chain `egress_mark`: on the userspace datapath OVS's
+ *     pkt_mark does not reach the host (the frame is written to the gateway's tap), so the Egress flows also put the
+ *     mark in the source MAC (snatMarkMac, pipeline/stages/egress.ts) and this chain, before NAT, turns the MAC of a
+ *     frame from the gateway back into the mark; `snat_mark` then works as on the kernel datapath. The map holds all
+ *     255 marks once, so an Egress change still touches only `snat_mark`;
  *   - chain `custom_pre` / `custom_post`: rules that fit no map (DNAT, masquerade, SNAT with several matches),
  *     rewritten as a whole when one of them changes (they are few).
  * Every change is one `nft -f -` transaction, so it lands atomically, and a map change costs the same in a small or
@@ -14,6 +19,8 @@ import type { HostNatRule, NodePortLocalMapping } from '../types.js';
 import { AntreaError } from '../../util/errors.js';
 import { run } from './exec.js';
 import { cidr4, ipv4, port } from './validate.js';
+import { SNAT_MARK_MASK, snatMarkMac } from '../pipeline/stages/egress.js';
+import { GATEWAY_IF } from './hostnet.js';
 
 export const NFT_TABLE = 'antrea_ts';
 
@@ -27,10 +34,25 @@ function ruleId(id: string): string {
   return id;
 }
 
-const skeleton = (): string => `add table ip ${NFT_TABLE}
+/** Maps the skeleton fills once and that no change touches (left out of restart snapshots). */
+const FIXED_MAPS = new Set(['mark_by_mac']);
+
+/** `mark_by_mac`'s elements: every SNAT mark's source MAC → the mark. */
+export function markByMacElements(): string {
+  const elems: string[] = [];
+  for (let m = 1; m <= SNAT_MARK_MASK; m++) elems.push(`${snatMarkMac(m)} : ${m}`);
+  return elems.join(', ');
+}
+
+export const skeleton = (): string => `add table ip ${NFT_TABLE}
 add map ip ${NFT_TABLE} npl { type inet_proto . inet_service : ipv4_addr . inet_service; }
 add map ip ${NFT_TABLE} snat_src { type ipv4_addr : ipv4_addr; flags interval; }
 add map ip ${NFT_TABLE} snat_mark { type mark : ipv4_addr; }
+add map ip ${NFT_TABLE} mark_by_mac { type ether_addr : mark; }
+add element ip ${NFT_TABLE} mark_by_mac { ${markByMacElements()} }
+add chain ip ${NFT_TABLE} egress_mark { type filter hook prerouting priority mangle; policy accept; }
+flush chain ip ${NFT_TABLE} egress_mark
+add rule ip ${NFT_TABLE} egress_mark iifname "${GATEWAY_IF}" meta mark set ether saddr map @mark_by_mac
 add chain ip ${NFT_TABLE} custom_pre
 add chain ip ${NFT_TABLE} custom_post
 add chain ip ${NFT_TABLE} prerouting { type nat hook prerouting priority dstnat; policy accept; }
@@ -48,8 +70,8 @@ add rule ip ${NFT_TABLE} postrouting snat ip to ip saddr map @snat_src
 add rule ip ${NFT_TABLE} postrouting jump custom_post
 `;
 
-/** A rule that fits a map, as its map element; undefined for a custom rule. */
-function mapElement(r: HostNatRule): { map: 'snat_src' | 'snat_mark'; key: string; value: string } | undefined {
+/** A rule that fits a map, as its map element; undefined for a custom rule. Exported for the rendering tests. */
+export function mapElement(r: HostNatRule): { map: 'snat_src' | 'snat_mark'; key: string; value: string } | undefined {
   if (r.kind !== 'SNAT' || r.to.port !== undefined) return undefined;
   const m = r.match;
   const others = [m.dstCIDR, m.protocol, m.dstPort].some((v) => v !== undefined);
@@ -68,8 +90,8 @@ function normCidr(c: string): string {
   return c.includes('/') ? c : `${c}/32`;
 }
 
-/** One custom rule as nft text (validated pieces only). */
-function customRule(r: HostNatRule): { chain: 'custom_pre' | 'custom_post'; text: string } {
+/** One custom rule as nft text (validated pieces only). Exported for the rendering tests. */
+export function customRule(r: HostNatRule): { chain: 'custom_pre' | 'custom_post'; text: string } {
   const m = r.match;
   const parts: string[] = [];
   if (m.srcCIDR !== undefined) parts.push(`ip saddr ${cidr4(normCidr(m.srcCIDR), 'match.srcCIDR')}`);
@@ -114,7 +136,7 @@ export class HostNat {
     if (code === 0) {
       const doc = JSON.parse(stdout) as { nftables: Array<{ map?: { name: string; elem?: Array<[unknown, unknown]> } }> };
       for (const item of doc.nftables) {
-        if (!item.map) continue;
+        if (!item.map || FIXED_MAPS.has(item.map.name)) continue;
         for (const [k, v] of item.map.elem ?? []) snap.set(`${item.map.name}|${elemText(k)}`, elemText(v));
       }
     }

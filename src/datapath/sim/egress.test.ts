@@ -76,6 +76,9 @@ describe('simulator: Egress', () => {
     const onOwner = await snat(n2);
     assert.ok(onOwner.some((f) => f.includes(`ct_state=+new+trk,ip,tun_dst=${EGRESS_IP}`) && f.includes('set_field:0x1/0xff->pkt_mark')), onOwner.join('\n'));
     assert.ok(onOwner.some((f) => f.includes(`in_port=${b.ofPort}`) && f.includes('set_field:0x1/0xff->pkt_mark')), onOwner.join('\n'));
+    // The mark also rides in the source MAC, which the userspace datapath's host reads back (snatMarkMac).
+    assert.equal(onOwner.filter((f) => f.includes('set_field:0x1/0xff->pkt_mark')).length, 2);
+    assert.ok(onOwner.filter((f) => f.includes('set_field:0x1/0xff->pkt_mark')).every((f) => f.includes('set_field:0a:a5:4e:00:00:01->eth_src')), onOwner.join('\n'));
     const onOther = await snat(n1);
     assert.ok(onOther.some((f) => f.includes(`in_port=${a.ofPort}`) && f.includes(`set_field:${EGRESS_IP}->tun_dst`)), onOther.join('\n'));
     await n1.apply([{ kind: 'egress', op: 'remove', key: EGRESS_IP }]);

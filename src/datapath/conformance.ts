@@ -7,7 +7,7 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Datapath, NodeConfig, PodInterface } from './types.js';
+import type { Datapath, NodeConfig, PodInterface, PolicyService } from './types.js';
 import type { DatapathExecutor, PacketResult, Protocol } from './traffic.js';
 import { nodeConfig, peerOf, podOn } from './pipeline/testing.js';
 
@@ -208,6 +208,78 @@ export function datapathConformance(make: () => Promise<DatapathExecutor>, opts:
       assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
       assert.equal(c.packets[0]?.received?.srcIP, '169.254.169.252', 'hairpin SNAT to the virtual IP');
       assert.equal(c.packets[1]?.received?.srcIP, '10.96.0.11');
+    });
+  });
+
+  describe('datapath conformance: Reject', () => {
+    // An Antrea-native Reject rule for traffic to `to` (ingress, on its Node) or from `from` (egress, on its Node).
+    const rejectRule = (dir: 'In' | 'Out', from: PodInterface, to: PodInterface, services?: PolicyService[]) => ({
+      ruleID: `reject-${dir}`, conjID: 40, direction: dir, action: 'Reject' as const, kind: 'AntreaNative' as const, priority: 14000,
+      from: { ipBlocks: [`${ip(from)}/32`] }, to: dir === 'In' ? { ofPorts: [to.ofPort] } : { ipBlocks: [`${ip(to)}/32`] },
+      ...(services ? { services } : {}), policyRef: 'AntreaClusterNetworkPolicy:conformance/reject',
+    });
+    // A timeout would take the traffic helpers' whole wait (1.5 s on OVS); a reset ends the attempt at once.
+    const FAST_MS = 1500;
+
+    for (const [mode, label] of [['encap', 'encap'], ['noEncap', 'noEncap']] as const) {
+      test(`${label}: an ingress Reject refuses a TCP connection from another Node with a reset the sender sees`, async () => {
+        const t = await topo(mode);
+        const a = (t.pods[0] as PodInterface[])[0] as PodInterface;
+        const b = (t.pods[1] as PodInterface[])[0] as PodInterface;
+        await (t.nodes[1] as Datapath).upsertPolicyRule(rejectRule('In', a, b, [{ protocol: 'TCP', port: 5432 }]));
+        const t0 = Date.now();
+        const c = await t.exec.connect({ from: { pod: key(a) }, to: { ip: ip(b), port: 5432 }, protocol: 'TCP' });
+        assert.ok(Date.now() - t0 < FAST_MS + 1500, 'refused, not timed out');
+        assert.equal(c.established, false);
+        assert.equal(c.delivered.request, 0, 'the SYN never reaches the server');
+        const first = c.packets[0] as PacketResult;
+        assert.deepEqual(first.rejected, { node: 'node2', reply: 'tcp-rst', deliveredToSender: true }, explain(first));
+        assert.equal(first.dropped?.node, 'node2');
+        assert.match(first.dropped?.reason ?? '', /rejected by a Reject rule: TCP RST\+ACK sent back to /);
+        // Another port is not rejected.
+        const ok = await t.exec.connect({ from: { pod: key(a) }, to: { ip: ip(b), port: 5433 }, protocol: 'TCP' });
+        assert.ok(ok.established, ok.failure ? explain(ok.failure) : 'not established');
+        assert.equal(ok.packets[0]?.rejected, undefined);
+      });
+    }
+
+    test('an egress Reject answers UDP with ICMP administratively prohibited, from the destination', async () => {
+      const t = await topo('encap');
+      const [a, a2] = t.pods[0] as PodInterface[];
+      await (t.nodes[0] as Datapath).upsertPolicyRule(rejectRule('Out', a!, a2!));
+      const r = await t.exec.send({ from: { pod: key(a!) }, to: { ip: ip(a2!), port: 53 }, protocol: 'UDP' });
+      assert.equal(r.delivered, false);
+      assert.deepEqual(r.rejected, { node: 'node1', reply: 'icmp-unreachable', deliveredToSender: true }, explain(r));
+      assert.match(r.dropped?.reason ?? '', /ICMP destination unreachable \(admin prohibited\) sent back to /);
+      assert.equal(r.dropped?.tableName, 'EgressMetric');
+    });
+
+    test('an ingress Reject answers a ping from another Node with ICMP unreachable', async () => {
+      const t = await topo('encap');
+      const a = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      const b = (t.pods[1] as PodInterface[])[1] as PodInterface;
+      await (t.nodes[1] as Datapath).upsertPolicyRule(rejectRule('In', a, b));
+      const c = await t.exec.connect({ from: { pod: key(a) }, to: { ip: ip(b) }, protocol: 'ICMP' });
+      assert.equal(c.established, false);
+      const first = c.packets[0] as PacketResult;
+      assert.deepEqual(first.rejected, { node: 'node2', reply: 'icmp-unreachable', deliveredToSender: true }, explain(first));
+      assert.equal(first.dropped?.tableName, 'IngressMetric', explain(first));
+    });
+
+    test('a Service without Endpoints refuses a TCP connection with a reset from the ClusterIP', async () => {
+      const t = await topo('encap');
+      const a = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      await (t.nodes[0] as Datapath).upsertService({
+        namespace: 'conformance', name: 'empty', portName: 'http', protocol: 'TCP', clusterIP: '10.96.0.12', port: 80, endpoints: [],
+      });
+      const t0 = Date.now();
+      const c = await t.exec.connect({ from: { pod: key(a) }, to: { ip: '10.96.0.12', port: 80 }, protocol: 'TCP' });
+      assert.ok(Date.now() - t0 < FAST_MS + 1500, 'refused, not timed out');
+      assert.equal(c.established, false);
+      const first = c.packets[0] as PacketResult;
+      assert.deepEqual(first.rejected, { node: 'node1', reply: 'tcp-rst', deliveredToSender: true }, explain(first));
+      assert.equal(first.dropped?.tableName, 'ServiceLB');
+      assert.match(first.dropped?.reason ?? '', /the Service 10\.96\.0\.12:80 has no endpoints: TCP RST\+ACK/);
     });
   });
 

@@ -17,10 +17,11 @@ import type { ConnectRequest, ConnectionResult, ConntrackEntry, DatapathExecutor
 import { AntreaError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import { GATEWAY_OFPORT } from '../pipeline/fields.js';
-import { tableName } from '../pipeline/tables.js';
+import { Table, tableName } from '../pipeline/tables.js';
 import { OvsNode } from './node.js';
+import type { RejectRecord } from './rejecter.js';
 import { addNetns, cleanupStale, delNetns, ipIn, ownerTag, runRoot, txOff } from './netns.js';
-import { installAccounting, readAccounting, type AcctEntry } from './acct.js';
+import { installAccounting, readAccounting, readAnswers, type AcctEntry } from './acct.js';
 import { PodHelper } from './helper.js';
 import { parseConntrack } from './conntrack.js';
 import { describeDrop } from './trace.js';
@@ -90,6 +91,8 @@ export class OvsCluster implements DatapathExecutor {
   private async openNode(name: string, resync: boolean): Promise<OvsNode> {
     const i = this.nodeIndex.get(name);
     if (i === undefined) throw new AntreaError('ERR_DATAPATH_UNKNOWN_NODE', `no Node named ${name}`, { field: 'node' });
+    // A restarted agent takes over the Node's controller socket from the instance it replaces.
+    await this.nodes.get(name)?.detach();
     const node = await OvsNode.open(name, {
       netns: `${this.tag}-n${i}`,
       dir: join(this.dir, `n${i}`),
@@ -250,6 +253,7 @@ export class OvsCluster implements DatapathExecutor {
   }
 
   async send(req: SendRequest): Promise<PacketResult> {
+    const since = Date.now();
     const src = this.source(req.from);
     const srcPort = req.srcPort ?? this.allocatePort();
     const spoofed = req.srcIP !== undefined || req.srcMAC !== undefined || (req.tcpFlags !== undefined && req.tcpFlags.toUpperCase() !== 'S') || req.ttl !== undefined;
@@ -279,11 +283,13 @@ export class OvsCluster implements DatapathExecutor {
       r.received = { srcIP: hit.e.src, dstIP: hit.e.dst, srcPort: hit.e.sport, dstPort: hit.e.dport, ttl: hit.e.ttl };
     } else {
       r.dropped = await this.explain(src, { ...req, srcPort });
+      await this.reportReject(r, src, req.protocol, req.srcIP ?? src.ip, srcPort, since);
     }
     return r;
   }
 
   async connect(req: ConnectRequest): Promise<ConnectionResult> {
+    const since = Date.now();
     const src = this.source(req.from);
     const srcPort = req.srcPort ?? this.allocatePort();
     const port = req.to.port ?? 0;
@@ -319,6 +325,7 @@ export class OvsCluster implements DatapathExecutor {
       first.received = { srcIP: hit.e.src, dstIP: hit.e.dst, srcPort: hit.e.sport, dstPort: hit.e.dport, ttl: hit.e.ttl };
     } else {
       first.dropped = await this.explain(src, { from: req.from, to: req.to, protocol: req.protocol, srcPort });
+      await this.reportReject(first, src, req.protocol, src.ip, srcPort, since);
       res.failure = first;
     }
     res.packets.push(first);
@@ -351,6 +358,32 @@ export class OvsCluster implements DatapathExecutor {
   private async nextHopMac(src: Source, dst: string): Promise<string> {
     for (const p of src.node.host.pluggedPods()) if (p.pod.ips.includes(dst)) return p.pod.mac;
     return src.node.config.gatewayMAC;
+  }
+
+  /**
+   * Fills `rejected` (and says so in `dropped`) when a Node answered the packet for a Reject, as the simulator does:
+   * which Node's agent answered (its packet-in records), with what, and whether the answer reached the sender (the
+   * sender's accounting of received resets and ICMP errors).
+   */
+  private async reportReject(r: PacketResult, src: Source, protocol: SendRequest['protocol'], srcIp: string, srcPort: number, since: number): Promise<void> {
+    const proto = protocol === 'TCP' ? 6 : protocol === 'UDP' ? 17 : 1;
+    let hit: { node: OvsNode; rec: RejectRecord } | undefined;
+    for (const node of this.nodes.values()) {
+      const rec = node.rejects(since).find((x) => x.protocol === proto && x.src === srcIp && x.srcPort === srcPort);
+      if (rec) hit = { node, rec };
+    }
+    if (!hit) return;
+    const { node, rec } = hit;
+    const answers = await readAnswers(src.netns, protocol).catch(() => []);
+    const seen = answers.some((a) => a.reply === rec.reply && a.dst === srcIp && a.sport === srcPort && a.packets > 0);
+    r.rejected = { node: node.nodeName, reply: rec.reply, deliveredToSender: seen };
+    const noEndpoints = rec.kind === 'no-endpoints';
+    const answer = rec.reply === 'tcp-rst' ? 'TCP RST+ACK' : `ICMP destination unreachable (${noEndpoints ? 'port unreachable' : 'admin prohibited'})`;
+    const why = noEndpoints ? `rejected: the Service ${rec.dst}${proto !== 1 ? `:${rec.dstPort}` : ''} has no endpoints` : 'rejected by a Reject rule';
+    // A Reject rule's flow packets-in and goes on to its direction's metric table, whose deny flow drops the packet
+    // (where the simulator reports the drop); a Service without Endpoints ends in ServiceLB.
+    const table = noEndpoints ? Table.ServiceLB : rec.table <= Table.EgressMetric ? Table.EgressMetric : Table.IngressMetric;
+    r.dropped = { node: node.nodeName, table, tableName: tableName(table), reason: `${why}: ${answer} sent back to ${rec.src}${rec.sent ? '' : ' (not sent: no switch connected to the controller)'}` };
   }
 
   /** Traces the packet through OVS on the sender's Node (and through the tunnel on the peer) to say where it died. */

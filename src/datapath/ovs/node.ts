@@ -9,6 +9,7 @@
  * connections keep their flows and conntrack entries; `finishResync()` then deletes what OVS holds and the desired
  * state does not (stale flows of the previous run). This is Antrea's round-based reconciliation, by identity.
  */
+import { join } from 'node:path';
 import { CompiledDatapath } from '../compiled.js';
 import type { DesiredStateChange, FlowDiff, NodeConfig, ServiceFrontend } from '../types.js';
 import { podKey, serviceKey } from '../types.js';
@@ -21,8 +22,12 @@ import { OvsInstance } from './daemons.js';
 import { flowBundle, groupBundle, groupRemoveBundle, parseDumpFlows, parseDumpGroups, parseGroupStats, type DumpedFlow, type GroupStats } from './ofctl.js';
 import { HostNetwork, type UnderlayPlan } from './hostnet.js';
 import { HostNat, type NatChange } from './hostnat.js';
+import { OpenFlowController } from './packetin.js';
+import { Rejecter, type RejectRecord } from './rejecter.js';
 
 export const BRIDGE = 'br-int';
+/** How long open() waits for ovs-vswitchd to connect to the Node's OpenFlow controller. */
+const CONTROLLER_CONNECT_MS = 5000;
 
 export interface OvsNodeOptions {
   /** The Node's network namespace (created by the caller). */
@@ -50,6 +55,9 @@ export class OvsNode extends CompiledDatapath {
   readonly pushed = { flowLines: 0, groupLines: 0 };
   /** Serialises pushes: a diff lands completely before the next one starts. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The Node's OpenFlow controller endpoint (packet-ins), and the Reject answers it sends. */
+  readonly controller: OpenFlowController;
+  private readonly rejecter: Rejecter;
 
   private constructor(readonly nodeName: string, private readonly opts: OvsNodeOptions) {
     super();
@@ -58,6 +66,8 @@ export class OvsNode extends CompiledDatapath {
     this.log = opts.logger ?? silentLogger;
     this.host = new HostNetwork(this.ovs, opts.netns, opts.underlay, this.log);
     this.nat = new HostNat(opts.netns);
+    this.rejecter = new Rejecter((p) => this.controller.packetOut(p), this.log);
+    this.controller = new OpenFlowController(join(opts.dir, 'controller.sock'), (p) => void this.rejecter.handle(p), this.log);
   }
 
   /** Starts (or attaches to) the Node's OVS; with `resync`, snapshots what the bridge holds. */
@@ -65,11 +75,39 @@ export class OvsNode extends CompiledDatapath {
     const n = new OvsNode(nodeName, opts);
     await n.ovs.start();
     await n.host.ensureBridge(BRIDGE);
+    await n.connectController();
     if (opts.resync) {
       await n.takeSnapshot();
       await n.nat.takeSnapshot();
     }
     return n;
+  }
+
+  /**
+   * Points br-int at this Node's controller socket. fail_mode=secure stays, so the flows keep working while no
+   * controller is connected (a restart); out-of-band because the socket is not reached through the bridge; the rate
+   * limit is Antrea's packet-in meter (100 pkt/s, burst 200); a short max_backoff so a restarted agent is found fast.
+   */
+  private async connectController(): Promise<void> {
+    await this.controller.listen();
+    await this.ovs.vsctl(['set-controller', BRIDGE, `unix:${this.controller.path}`, '--', 'set', 'controller', BRIDGE,
+      'connection-mode=out-of-band', 'controller_rate_limit=100', 'controller_burst_limit=200', 'max_backoff=1000']);
+    try {
+      await this.controller.waitConnected(CONTROLLER_CONNECT_MS);
+    } catch (err) {
+      // Flows work without it; only Reject answers wait for the switch to connect.
+      this.log.warn('OVS has not connected to the OpenFlow controller yet; Reject answers wait for it', { error: String(err) });
+    }
+  }
+
+  /** Reject answers this Node sent since `since` (ms since the epoch). */
+  rejects(since = 0): RejectRecord[] {
+    return this.rejecter.recent(since);
+  }
+
+  /** Lets go of the Node's controller socket without touching OVS (another OvsNode takes over, as after a restart). */
+  async detach(): Promise<void> {
+    await this.controller.close();
   }
 
   private async takeSnapshot(): Promise<void> {
@@ -228,6 +266,7 @@ export class OvsNode extends CompiledDatapath {
 
   /** Stops this Node's OVS daemons (the namespaces are the cluster's). */
   async stop(): Promise<void> {
+    await this.controller.close();
     await this.ovs.stop();
   }
 }

@@ -22,6 +22,7 @@ import { OvsInstance } from './daemons.js';
 import { flowBundle, groupBundle, groupRemoveBundle, parseDumpFlows, parseDumpGroups, parseGroupStats, type DumpedFlow, type GroupStats } from './ofctl.js';
 import { HostNetwork, type UnderlayPlan } from './hostnet.js';
 import { HostNat, type NatChange } from './hostnat.js';
+import { EgressAddresses } from './egressip.js';
 import { OpenFlowController } from './packetin.js';
 import { Rejecter, type RejectRecord } from './rejecter.js';
 
@@ -45,6 +46,8 @@ export class OvsNode extends CompiledDatapath {
   readonly host: HostNetwork;
   /** Host rules in nftables (NodePortLocal, Egress SNAT, masquerade): not OVS flows, so not the compiler's. */
   readonly nat: HostNat;
+  /** The Egress IPs this Node holds, as host addresses (Antrea's antrea-egress0). */
+  readonly egressIPs: EgressAddresses;
   private readonly log: Logger;
   /** Groups as installed, for bucket-level patches. */
   private readonly groups = new Map<number, Group>();
@@ -66,6 +69,7 @@ export class OvsNode extends CompiledDatapath {
     this.log = opts.logger ?? silentLogger;
     this.host = new HostNetwork(this.ovs, opts.netns, opts.underlay, this.log);
     this.nat = new HostNat(opts.netns);
+    this.egressIPs = new EgressAddresses(this.ovs, opts.netns, this.log);
     this.rejecter = new Rejecter((p) => this.controller.packetOut(p), this.log);
     this.controller = new OpenFlowController(join(opts.dir, 'controller.sock'), (p) => void this.rejecter.handle(p), this.log);
   }
@@ -79,6 +83,7 @@ export class OvsNode extends CompiledDatapath {
     if (opts.resync) {
       await n.takeSnapshot();
       await n.nat.takeSnapshot();
+      await n.egressIPs.takeSnapshot();
     }
     return n;
   }
@@ -168,6 +173,7 @@ export class OvsNode extends CompiledDatapath {
     await this.plumb(changes, 'up');
     await this.push(diff);
     await this.plumb(changes, 'down');
+    if (changes.some((ch) => ch.kind === 'egress')) await this.egressIPs.sync(this.heldEgressIPs(), this.config.nodeIP);
     if (error) throw error;
     return diff;
   }
@@ -244,6 +250,7 @@ export class OvsNode extends CompiledDatapath {
    */
   async finishResync(): Promise<{ removedFlows: number; removedGroups: number; removedNatElements: number }> {
     const removedNatElements = await this.nat.finishResync();
+    await this.egressIPs.finishResync(this.heldEgressIPs(), this.config.nodeIP);
     const snap = this.snapshot;
     if (!snap) return { removedFlows: 0, removedGroups: 0, removedNatElements };
     this.snapshot = undefined;
@@ -253,6 +260,11 @@ export class OvsNode extends CompiledDatapath {
     if (lines.length) await this.ovs.ofctl('add-flows', BRIDGE, ['-'], { input: `${lines.join('\n')}\n` });
     if (staleGroups.length) await this.ovs.ofctl('add-groups', BRIDGE, ['-'], { input: `${staleGroups.map((id) => `delete group_id=${id}`).join('\n')}\n` });
     return { removedFlows: stale.length, removedGroups: staleGroups.length, removedNatElements };
+  }
+
+  /** The Egress IPs applied with a SNAT mark: those this Node holds. */
+  private heldEgressIPs(): string[] {
+    return [...this.compiler.egressesByIP().values()].filter((e) => e.mark !== undefined).map((e) => e.egressIP);
   }
 
   /** What OVS holds, with counters. */

@@ -3,7 +3,9 @@
  * host outside the cluster (a namespace on the underlay) with the Egress IP as source, from the Node that holds the
  * IP and tunnelled from the other Node; everything else keeps its path (masquerade to the Node IP, Pod-to-Pod,
  * except CIDRs). The IP moves with the pool's nodeSelector, survives agent restarts without duplicate rules, and
- * goes away with the Egress. Only namespaces this test creates receive traffic.
+ * goes away with the Egress. A last test restarts an agent over a running OVS (resync) and checks that nftables,
+ * the host addresses and the flows are read back, not written twice. Only namespaces this test creates receive
+ * traffic; each cluster removes its namespaces and daemons when its test ends.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +20,8 @@ import { ovsAvailable, run } from '../../src/datapath/ovs/exec.js';
 import { OvsCluster } from '../../src/datapath/ovs/cluster.js';
 import { phyMac } from '../../src/datapath/ovs/hostnet.js';
 import { NFT_TABLE } from '../../src/datapath/ovs/hostnat.js';
+import { nodeConfig, peerOf, podOn } from '../../src/datapath/pipeline/testing.js';
+import type { DesiredStateChange } from '../../src/datapath/types.js';
 import { DEFAULT_MANIFEST, type LocalCluster } from '../../src/local/cluster.js';
 import { startLocalCluster, waitFor } from '../helpers/cluster.js';
 
@@ -178,4 +182,49 @@ test('Egress gate off on Open vSwitch: no IP is allocated and selected Pods leav
   assert.equal(await sourceSeen(ovs, 'sel-1', EXTERNAL), NODE_IPS['node-1']);
   assert.equal(await sourceSeen(ovs, 'sel-2', EXTERNAL), NODE_IPS['node-2']);
   for (const n of ['node-1', 'node-2']) assert.deepEqual(await snatMarks(ovs, n), [], n);
+});
+
+test('a restarted OVS agent reads the Egress state back: nothing is added twice, a stale Egress IP goes', { skip, timeout: 120_000 }, async (t) => {
+  const ovs = await OvsCluster.create();
+  t.after(() => ovs.close());
+  const cfgs = [nodeConfig(1, 'encap'), nodeConfig(2, 'encap')] as const;
+  const [n1, n2] = [await ovs.addNode(cfgs[0]), await ovs.addNode(cfgs[1])];
+  await n1.upsertPeerNode(peerOf(cfgs[1]));
+  await n2.upsertPeerNode(peerOf(cfgs[0]));
+  const a = podOn(cfgs[0], 0, 'eg');
+  const b = podOn(cfgs[1], 0, 'eg');
+  await n1.upsertPod(a);
+  await n2.upsertPod(b);
+  await ovs.addExternalHost(EXTERNAL);
+  const [kept, stale] = ['192.168.77.200', '192.168.77.201'];
+  const masq = (i: 0 | 1): DesiredStateChange => ({ kind: 'hostNat', op: 'upsert', rule: { id: 'masq', kind: 'Masquerade', match: { srcCIDR: cfgs[i].podCIDR }, to: { ip: cfgs[i].nodeIP } } });
+  const holder = (ip: string, mark: number, ports: number[]): DesiredStateChange[] => [
+    { kind: 'hostNat', op: 'upsert', rule: { id: `egress-snat/${ip}`, kind: 'SNAT', match: { pktMark: mark }, to: { ip } } },
+    { kind: 'egress', op: 'upsert', egress: { egressIP: ip, mark, podOfPorts: ports } },
+  ];
+  await n1.apply([masq(0), { kind: 'egress', op: 'upsert', egress: { egressIP: kept, podOfPorts: [a.ofPort] } }]);
+  await n2.apply([masq(1), ...holder(kept, 1, [b.ofPort]), ...holder(stale, 2, [])]);
+  const seenAs = async (p: typeof a) => (await ovs.connect({ from: { pod: `eg/${p.name}` }, to: { ip: EXTERNAL, port: 8080 }, protocol: 'TCP' })).packets[0]?.received?.srcIP;
+  assert.equal(await seenAs(a), kept);
+  assert.equal(await seenAs(b), kept);
+
+  // The agent comes back and re-publishes its state, without the stale Egress IP.
+  const restarted = await ovs.restartNode('node2');
+  await restarted.setNodeConfig(cfgs[1]);
+  await restarted.upsertPeerNode(peerOf(cfgs[0]));
+  await restarted.upsertPod(b);
+  await restarted.apply([masq(1), ...holder(kept, 1, [b.ofPort])]);
+  assert.deepEqual(restarted.pushed, { flowLines: 0, groupLines: 0 }, 'no flow OVS already held (mark and MAC included) was sent again');
+  assert.match(await hostAddresses(ovs, 'node2'), new RegExp(`inet ${stale.replace(/\./g, '\\.')}/32 `), 'kept until the resync ends');
+  const { removedNatElements } = await restarted.finishResync();
+  assert.equal(removedNatElements, 1, 'only the stale SNAT element');
+  assert.deepEqual(await snatMarks(ovs, 'node2'), [[1, kept]]);
+  const addrs = await hostAddresses(ovs, 'node2');
+  assert.match(addrs, new RegExp(`inet ${kept.replace(/\./g, '\\.')}/32 `));
+  assert.doesNotMatch(addrs, new RegExp(`inet ${stale.replace(/\./g, '\\.')}/`));
+  const ruleset = await nft(ovs, 'node2', ['list', 'table', 'ip', NFT_TABLE]);
+  assert.equal(ruleset.match(/meta mark set ether saddr map @mark_by_mac/g)?.length, 1, ruleset);
+  assert.equal(ruleset.match(/0a:a5:4e:00:00:[0-9a-f]{2} : /g)?.length, 255, 'the MAC map once, whole');
+  assert.equal(await seenAs(a), kept);
+  assert.equal(await seenAs(b), kept);
 });

@@ -266,6 +266,26 @@ export function datapathConformance(make: () => Promise<DatapathExecutor>, opts:
       assert.equal(first.dropped?.tableName, 'IngressMetric', explain(first));
     });
 
+    for (const where of ['local', 'remote'] as const) {
+      test(`an ingress Reject at a Service's ${where} Endpoint refuses the client with a reset from the ClusterIP`, async () => {
+        const t = await topo('encap');
+        const client = (t.pods[0] as PodInterface[])[0] as PodInterface;
+        const ep = where === 'local' ? (t.pods[0] as PodInterface[])[1] as PodInterface : (t.pods[1] as PodInterface[])[0] as PodInterface;
+        const epNode = where === 'local' ? 0 : 1;
+        for (const [n, dp] of t.nodes.entries()) {
+          await dp.upsertService({
+            namespace: 'conformance', name: 'guarded', portName: 'http', protocol: 'TCP', clusterIP: '10.96.0.13', port: 80,
+            endpoints: [{ ip: ip(ep), port: 8080, isLocal: n === epNode }],
+          });
+        }
+        await (t.nodes[epNode] as Datapath).upsertPolicyRule(rejectRule('In', client, ep));
+        const c = await t.exec.connect({ from: { pod: key(client) }, to: { ip: '10.96.0.13', port: 80 }, protocol: 'TCP' });
+        assert.equal(c.established, false);
+        const first = c.packets[0] as PacketResult;
+        assert.deepEqual(first.rejected, { node: `node${epNode + 1}`, reply: 'tcp-rst', deliveredToSender: true }, explain(first));
+      });
+    }
+
     test('a Service without Endpoints refuses a TCP connection with a reset from the ClusterIP', async () => {
       const t = await topo('encap');
       const a = (t.pods[0] as PodInterface[])[0] as PodInterface;

@@ -7,6 +7,7 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { datapathConformance } from '../../src/datapath/conformance.js';
 import { OvsCluster } from '../../src/datapath/ovs/cluster.js';
+import { PodHelper } from '../../src/datapath/ovs/helper.js';
 import { ovsAvailable, run } from '../../src/datapath/ovs/exec.js';
 import { ifName, flowLine, mac, ipv4 } from '../../src/datapath/ovs/validate.js';
 import { nodeConfig, peerOf, podOn } from '../../src/datapath/pipeline/testing.js';
@@ -116,6 +117,43 @@ if (skipAll) {
         assert.equal(ct[0]!.orig.src, a.ips[0]);
         assert.equal(ct[0]!.state, 'ESTABLISHED');
       } finally {
+        await cluster.close();
+      }
+    });
+
+    it('Reject on OVS: real sockets get ECONNREFUSED at once (no SYN retransmit), over the tunnel, after DNAT, and for a Service without Endpoints', async () => {
+      cluster = await OvsCluster.create();
+      const helpers: PodHelper[] = [];
+      try {
+        const cfgs = [nodeConfig(1, 'encap'), nodeConfig(2, 'encap')];
+        const nodes = [await cluster.addNode(cfgs[0]!), await cluster.addNode(cfgs[1]!)];
+        await nodes[0]!.upsertPeerNode(peerOf(cfgs[1]!));
+        await nodes[1]!.upsertPeerNode(peerOf(cfgs[0]!));
+        const [a, a2] = [podOn(cfgs[0]!, 0, 'rj'), podOn(cfgs[0]!, 1, 'rj')];
+        const b = podOn(cfgs[1]!, 0, 'rj');
+        for (const p of [a, a2]) await nodes[0]!.upsertPod(p);
+        await nodes[1]!.upsertPod(b);
+        const reject = (ruleID: string, to: typeof a) => ({
+          ruleID, conjID: 41, direction: 'In' as const, action: 'Reject' as const, kind: 'AntreaNative' as const, priority: 14000,
+          from: { ipBlocks: [`${a.ips[0]!}/32`] }, to: { ofPorts: [to.ofPort] }, policyRef: 'AntreaClusterNetworkPolicy:rj',
+        });
+        await nodes[1]!.upsertPolicyRule(reject('remote', b));
+        await nodes[0]!.upsertPolicyRule(reject('local', a2));
+        await nodes[0]!.upsertService({ namespace: 'rj', name: 'guarded', portName: 'http', protocol: 'TCP', clusterIP: '10.96.0.40', port: 80, endpoints: [{ ip: a2.ips[0]!, port: 8080, isLocal: true }] });
+        await nodes[0]!.upsertService({ namespace: 'rj', name: 'empty', portName: 'http', protocol: 'TCP', clusterIP: '10.96.0.41', port: 80, endpoints: [] });
+        const client = new PodHelper(nodes[0]!.host.plugged(`rj/${a.name}`)!.netns);
+        helpers.push(client);
+        for (const [what, ip, port] of [['a Pod on another Node', b.ips[0]!, 5432], ['a Service whose local Endpoint rejects', '10.96.0.40', 80], ['a Service without Endpoints', '10.96.0.41', 80]] as const) {
+          const t0 = Date.now();
+          const r = await client.call({ op: 'connect', proto: 'TCP', ip, port, srcPort: 34000 + port, exchanges: 1, payload: 10, timeoutMs: 3000 });
+          const ms = Date.now() - t0;
+          assert.equal(r.error, 'ECONNREFUSED', `${what}: ${JSON.stringify(r)}`);
+          // Linux retransmits an unanswered SYN after 1 s: refusal well before that means the first reset was taken.
+          assert.ok(ms < 700, `${what}: refused after ${ms} ms`);
+        }
+        for (const n of nodes) assert.equal(n.controller.stats.malformed, 0);
+      } finally {
+        for (const h of helpers) h.stop();
         await cluster.close();
       }
     });

@@ -283,7 +283,7 @@ export class OvsCluster implements DatapathExecutor {
       r.received = { srcIP: hit.e.src, dstIP: hit.e.dst, srcPort: hit.e.sport, dstPort: hit.e.dport, ttl: hit.e.ttl };
     } else {
       r.dropped = await this.explain(src, { ...req, srcPort });
-      await this.reportReject(r, src, req.protocol, req.srcIP ?? src.ip, srcPort, since);
+      await this.reportReject(r, src, req.protocol, req.srcIP ?? src.ip, srcPort, req.to.ip, since);
     }
     return r;
   }
@@ -325,7 +325,7 @@ export class OvsCluster implements DatapathExecutor {
       first.received = { srcIP: hit.e.src, dstIP: hit.e.dst, srcPort: hit.e.sport, dstPort: hit.e.dport, ttl: hit.e.ttl };
     } else {
       first.dropped = await this.explain(src, { from: req.from, to: req.to, protocol: req.protocol, srcPort });
-      await this.reportReject(first, src, req.protocol, src.ip, srcPort, since);
+      await this.reportReject(first, src, req.protocol, src.ip, srcPort, req.to.ip, since);
       res.failure = first;
     }
     res.packets.push(first);
@@ -363,9 +363,9 @@ export class OvsCluster implements DatapathExecutor {
   /**
    * Fills `rejected` (and says so in `dropped`) when a Node answered the packet for a Reject, as the simulator does:
    * which Node's agent answered (its packet-in records), with what, and whether the answer reached the sender (the
-   * sender's accounting of received resets and ICMP errors).
+   * sender's accounting of received resets and ICMP errors, from the address it sent to).
    */
-  private async reportReject(r: PacketResult, src: Source, protocol: SendRequest['protocol'], srcIp: string, srcPort: number, since: number): Promise<void> {
+  private async reportReject(r: PacketResult, src: Source, protocol: SendRequest['protocol'], srcIp: string, srcPort: number, dstIp: string, since: number): Promise<void> {
     const proto = protocol === 'TCP' ? 6 : protocol === 'UDP' ? 17 : 1;
     let hit: { node: OvsNode; rec: RejectRecord } | undefined;
     for (const node of this.nodes.values()) {
@@ -375,7 +375,8 @@ export class OvsCluster implements DatapathExecutor {
     if (!hit) return;
     const { node, rec } = hit;
     const answers = await readAnswers(src.netns, protocol).catch(() => []);
-    const seen = answers.some((a) => a.reply === rec.reply && a.dst === srcIp && a.sport === srcPort && a.packets > 0);
+    // Only an answer from the address the sender used counts: from anywhere else its socket would not take it.
+    const seen = answers.some((a) => a.reply === rec.reply && a.src === dstIp && a.dst === srcIp && a.sport === srcPort && a.packets > 0);
     r.rejected = { node: node.nodeName, reply: rec.reply, deliveredToSender: seen };
     const noEndpoints = rec.kind === 'no-endpoints';
     const answer = rec.reply === 'tcp-rst' ? 'TCP RST+ACK' : `ICMP destination unreachable (${noEndpoints ? 'port unreachable' : 'admin prohibited'})`;

@@ -70,7 +70,10 @@ export class OvsNode extends CompiledDatapath {
     this.host = new HostNetwork(this.ovs, opts.netns, opts.underlay, this.log);
     this.nat = new HostNat(opts.netns);
     this.egressIPs = new EgressAddresses(this.ovs, opts.netns, this.log);
-    this.rejecter = new Rejecter((p) => this.controller.packetOut(p), this.log);
+    this.rejecter = new Rejecter((p) => this.controller.packetOut(p), {
+      gatewayMAC: () => this.compiler.nodeConfig?.gatewayMAC,
+      podMAC: (ofPort) => [...this.compiler.podsByKey().values()].find((pod) => pod.ofPort === ofPort)?.mac,
+    }, this.log);
     this.controller = new OpenFlowController(join(opts.dir, 'controller.sock'), (p) => void this.rejecter.handle(p), this.log);
   }
 

@@ -9,9 +9,16 @@
  * Antrea instead re-injects some answers into its pipeline (reject-bypass flows); sending them straight out reaches
  * the same sender without depending on those flows. Each answer is recorded (recent()) so the traffic API can say
  * which Node rejected what, as the simulator does.
+ *
+ * The packet-in holds the frame as the pipeline had it, so a routed packet already carries L3Forwarding's MACs
+ * (gateway → destination Pod); swapping those would address the answer to the gateway. The answer is therefore
+ * addressed as the pipeline would address a reply: to the sender Pod's own MAC from the gateway's when it was
+ * routed (from the destination's MAC when it was switched), to the gateway's MAC on antrea-gw0, and to the global
+ * virtual MAC in the tunnel (the receiving Node's L3Forwarding rewrites tunnelled packets for its Pods).
  */
 import type { Logger } from '../../util/log.js';
-import { CustomReasonField, TUNNEL_OFPORT } from '../pipeline/fields.js';
+import { parseMac } from '../net/addr.js';
+import { CustomReasonField, GATEWAY_OFPORT, GLOBAL_VIRTUAL_MAC, TUNNEL_OFPORT } from '../pipeline/fields.js';
 import { Table } from '../pipeline/tables.js';
 import { OFPP_CONTROLLER, OXM, oxmU32, oxmValue, packetInReg, type OfAction, type PacketIn, type PacketOut } from './openflow.js';
 import { buildRejectAnswer, type RejectKind, type RejectReply } from './reject.js';
@@ -39,11 +46,18 @@ export interface RejectRecord {
 
 export type PacketOutSender = (p: Omit<PacketOut, 'xid'>) => void;
 
+/** What the rejecter needs to know of its Node: the gateway's MAC and the MAC of the Pod on an OF port. */
+export interface RejectNode {
+  gatewayMAC(): string | undefined;
+  podMAC(ofPort: number): string | undefined;
+}
+
 export class Rejecter {
   private readonly records: RejectRecord[] = [];
 
   constructor(
     private readonly send: PacketOutSender,
+    private readonly node: RejectNode,
     private readonly log: Logger,
     private readonly clock: () => number = Date.now,
   ) {}
@@ -82,6 +96,7 @@ export class Rejecter {
       via.tunDst = [...tunSrc].join('.');
     }
     actions.push({ type: 'output', port: inPort });
+    this.address(answer.frame, inPort);
     let sent = true;
     try {
       // in_port CONTROLLER: output may then name the port the packet came in on.
@@ -95,6 +110,27 @@ export class Rejecter {
     if (this.records.length > KEEP) this.records.splice(0, this.records.length - KEEP);
     this.log.debug('rejected', { ...rec, via: JSON.stringify(via) });
     return rec;
+  }
+
+  /** Sets the answer's MACs for the port it leaves by (see the module comment). */
+  private address(frame: Buffer, outPort: number): void {
+    const gw = this.node.gatewayMAC();
+    const put = (at: number, mac: string | undefined) => {
+      if (mac !== undefined) frame.writeUIntBE(parseMac(mac), at, 6);
+    };
+    if (outPort === TUNNEL_OFPORT) {
+      put(0, GLOBAL_VIRTUAL_MAC);
+      put(6, gw);
+    } else if (outPort === GATEWAY_OFPORT) {
+      put(0, gw);
+    } else {
+      const pod = this.node.podMAC(outPort);
+      // The frame came with the MACs swapped: its destination (now bytes 0..5) is the sender's MAC unless routed.
+      if (pod !== undefined && frame.readUIntBE(0, 6) !== parseMac(pod)) {
+        put(0, pod);
+        put(6, gw);
+      }
+    }
   }
 
   /** Answers sent since `since` (ms), newest last. */

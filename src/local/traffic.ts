@@ -33,6 +33,8 @@ export interface ConnectionSummary {
   /** For a drop: the table (stage) or host step, and why. */
   stage?: string;
   reason?: string;
+  /** A Reject answered for the destination (the reason says who and how): what the sender got back. */
+  rejected?: 'tcp-rst' | 'icmp-unreachable';
   /** The address the packet reached after NAT (the endpoint chosen by a Service). */
   receivedAt?: string;
   packets?: { request: number; reply: number };
@@ -99,6 +101,7 @@ function summarisePacket(p: PacketResult): ConnectionSummary {
     out.stage = p.dropped.tableName ?? 'host';
     out.reason = p.dropped.reason;
   }
+  if (p.rejected) out.rejected = p.rejected.reply;
   if (p.received) out.receivedAt = `${p.received.dstIP}:${p.received.dstPort}`;
   return out;
 }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Pod } from '../../src/apis/core.js';
+import type { Pod, Service } from '../../src/apis/core.js';
 import { gvr } from '../../src/apiserver/registry.js';
 import { ovsAvailable } from '../../src/datapath/ovs/exec.js';
 import { startLocalCluster, waitFor } from '../helpers/cluster.js';
@@ -33,4 +33,20 @@ test('antrea local on Open vSwitch: Pods on two Nodes talk over real sockets, en
     const icmp = await cluster.traffic({ from: 'default/a', to, protocol: 'ICMP' });
     assert.equal(icmp.delivered, 1, JSON.stringify(icmp.connections));
   }
+  // A Service without a ready endpoint: OVS's packet-in reaches the Node's controller, which answers with a reset,
+  // and `antrea local traffic` says so as it does on the simulator.
+  await client.resource<Service>(gvr.services).inNamespace('default').create({
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'empty', namespace: 'default' },
+    spec: { selector: { app: 'nobody' }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+  });
+  const refused = await waitFor('the Service without endpoints refuses', async () => {
+    const r = await cluster.traffic({ from: 'default/a', to: 'default/empty', port: 80, protocol: 'TCP' });
+    return r.connections[0]?.rejected ? r : undefined;
+  }, 30_000);
+  assert.equal(refused.dropped, 1);
+  assert.deepEqual(
+    { rejected: refused.connections[0]?.rejected, stage: refused.connections[0]?.stage, node: refused.connections[0]?.node },
+    { rejected: 'tcp-rst', stage: 'ServiceLB', node: 'node-1' },
+  );
+  assert.match(refused.connections[0]?.reason ?? '', /has no endpoints: TCP RST\+ACK sent back to /);
 });

@@ -7,7 +7,8 @@
  * reference-counted by the compiler, as are clause flows that several rules share).
  *
  * Reject is compiled like Antrea (reason bit 2 and controller(reason=0) after the deny marks); the executor's agent
- * side answers the packet-in with TCP RST+ACK or ICMP unreachable (sim/cluster.ts).
+ * side answers the packet-in with TCP RST+ACK or ICMP unreachable: sim/cluster.ts `reject()` in the simulator, the
+ * Node's OpenFlow controller (ovs/packetin.ts, ovs/rejecter.ts) with a real PACKET_OUT on Open vSwitch.
  */
 import { Table } from '../tables.js';
 import {

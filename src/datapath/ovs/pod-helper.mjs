@@ -75,11 +75,14 @@ function udpExchange(r) {
     let timer;
     let next = () => {};
     s.on('message', () => { res.replies++; next(); });
-    s.on('error', (e) => { res.error = e.code ?? e.message; resolve(res); });
-    s.bind(r.srcPort, async () => {
+    // Connected, as a real client's socket usually is: the kernel then reports an ICMP error for the peer (a Reject,
+    // a Service without Endpoints) as ECONNREFUSED / EHOSTUNREACH at once instead of leaving us to time out.
+    s.on('error', (e) => { res.error = e.code ?? e.message; next(false); });
+    s.bind(r.srcPort, () => s.connect(r.port, r.ip, async (err) => {
+      if (err) { res.error = err.code ?? err.message; s.close(); resolve(res); return; }
       for (let i = 0; i < r.exchanges; i++) {
-        const got = new Promise((w) => { next = () => w(true); timer = setTimeout(() => w(false), r.timeoutMs); });
-        s.send(Buffer.alloc(r.payload, 0x61), r.port, r.ip);
+        const got = new Promise((w) => { next = (ok = true) => w(ok); timer = setTimeout(() => w(false), r.timeoutMs); });
+        s.send(Buffer.alloc(r.payload, 0x61));
         const ok = await got;
         clearTimeout(timer);
         if (!ok) break;
@@ -89,7 +92,7 @@ function udpExchange(r) {
       res.established = res.replies > 0;
       s.close();
       resolve(res);
-    });
+    }));
   });
 }
 

@@ -13,7 +13,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeConfig, PodInterface } from '../types.js';
-import type { ConnectRequest, ConnectionResult, ConntrackEntry, DatapathExecutor, Delivery, DropInfo, Endpoint, PacketResult, SendRequest } from '../traffic.js';
+import type { ConnectRequest, ConnectionResult, ConntrackEntry, DatapathExecutor, Delivery, DropInfo, Endpoint, PacketResult, SendRequest, TraceStep } from '../traffic.js';
 import { AntreaError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import { GATEWAY_OFPORT } from '../pipeline/fields.js';
@@ -25,12 +25,24 @@ import { installAccounting, readAccounting, readAnswers, type AcctEntry } from '
 import { PodHelper } from './helper.js';
 import { parseConntrack } from './conntrack.js';
 import { describeDrop } from './trace.js';
-import { journeySteps, traceJourney } from './journey.js';
+import { journeySteps, traceFrom, traceJourney } from './journey.js';
+import type { SampleOptions, SampledPacket } from './sampler.js';
+import { SampledRegMark } from '../pipeline/fields.js';
 import { traceflowObservations, type NodeResult } from '../sim/traceflow.js';
 import { buildFrame } from './frame.js';
 import { ipv4 } from './validate.js';
 
 let clusterSeq = 0;
+
+/** What a live-traffic Traceflow samples on a Node: `fromPod` is `namespace/name` of a Pod of that Node. */
+export interface LiveSampleFilter {
+  fromPod?: string;
+  srcIP?: string;
+  dstIP?: string;
+  proto?: number;
+  srcPort?: number;
+  dstPort?: number;
+}
 
 export interface OvsClusterOptions {
   logger?: Logger;
@@ -411,7 +423,49 @@ export class OvsCluster implements DatapathExecutor {
     const src = this.source(req.from);
     const r = { ...req, srcPort: req.srcPort ?? this.allocatePort() };
     const journey = await traceJourney(src, r, await this.nextHopMac(src, req.to.ip), (ip) => this.nodeByIp(ip));
-    const steps = journeySteps(journey, r, src.ip);
+    const steps = journeySteps(journey, { srcIP: req.srcIP ?? src.ip, dstIP: req.to.ip });
+    return this.observations(steps);
+  }
+
+  /**
+   * Live-traffic Traceflow: samples, on Node `nodeName`, the new connections matching `filter` (sampling.ts), and
+   * hands each sampled packet to `onPacket`. Resolves once OVS holds the sampling flows; returns their removal.
+   */
+  async sampleLive(nodeName: string, filter: LiveSampleFilter, tag: number, opts: SampleOptions, onPacket: (p: SampledPacket) => void): Promise<() => Promise<void>> {
+    const node = this.node(nodeName);
+    let inPort: number | undefined;
+    if (filter.fromPod !== undefined) {
+      const p = node.host.plugged(filter.fromPod);
+      if (!p) throw new AntreaError('ERR_DATAPATH_UNKNOWN_POD', `no Pod ${filter.fromPod} on Node ${nodeName}`, { field: 'fromPod' });
+      inPort = p.pod.ofPort;
+    }
+    const { fromPod: _fromPod, ...rest } = filter;
+    return node.samplers.start({ ...rest, ...(inPort !== undefined ? { inPort } : {}) }, tag, opts, onPacket);
+  }
+
+  /**
+   * The observations of a sampled packet: the frame's own headers traced with ofproto/trace from the port it came in
+   * by (with its tunnel metadata), followed through the tunnel as traceflow() does. The trace starts with
+   * SampledRegMark set, so it steps over the sampling flow exactly as the sampled packet did. Traced as a flow, not as
+   * the frame's bytes: with a packet, ofproto/trace runs side effects such as learn actions. `sender` says whether
+   * the Node sampled for a source Pod (Antrea's sender, SpoofGuard/Forwarded) or as a receiver (Forwarding/Received).
+   */
+  async traceSampled(nodeName: string, s: SampledPacket, sender: boolean): Promise<NodeResult[]> {
+    const h = s.headers;
+    const protocol = h.protocol === 6 ? 'TCP' : h.protocol === 17 ? 'UDP' : h.protocol === 1 ? 'ICMP' : undefined;
+    if (!protocol) throw new AntreaError('ERR_TRACEFLOW_PROTOCOL', `the sampled packet has IP protocol ${h.protocol}, which Traceflow does not trace (1 ICMP, 6 TCP, 17 UDP)`);
+    const journey = await traceFrom({
+      node: this.node(nodeName), inPort: s.inPort, ...(s.tunnel ? { tunnel: s.tunnel } : {}), regs: [`${SampledRegMark.field.reg}=0x1`],
+      protocol, dlSrc: h.dlSrc, dlDst: h.dlDst, nwSrc: h.srcIP, nwDst: h.dstIP, ttl: h.ttl, srcPort: h.srcPort ?? 0, dstPort: h.dstPort ?? 0,
+      ...(h.tcpFlags !== undefined ? { tcpFlags: h.tcpFlags } : {}), ...(h.icmp ? { icmp: { type: h.icmp.type, code: h.icmp.code } } : {}),
+    }, (ip) => this.nodeByIp(ip));
+    const results = this.observations(journeySteps(journey, { srcIP: h.srcIP, dstIP: h.dstIP }));
+    const first = results[0]?.observations[0];
+    if (!sender && first?.component === 'SpoofGuard' && first.action === 'Forwarded') results[0]?.observations.splice(0, 1, { component: 'Forwarding', action: 'Received' });
+    return results;
+  }
+
+  private observations(steps: TraceStep[]): NodeResult[] {
     return traceflowObservations(
       steps,
       (name) => {

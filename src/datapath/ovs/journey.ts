@@ -24,19 +24,54 @@ export interface NodeTrace {
   trace: OvsTrace;
 }
 
+/** Where a trace starts: the first bridge and the packet's metadata and headers as it enters table 0. */
+export interface TraceStart {
+  node: OvsNode;
+  inPort: number;
+  /** The tunnel metadata of a packet that came out of antrea-tun0. */
+  tunnel?: { src: string; dst: string; id: bigint };
+  /** Registers preset in the traced flow (`reg15=0x1`): lets a trace step over flows that match them clear. */
+  regs?: string[];
+  protocol: 'TCP' | 'UDP' | 'ICMP';
+  dlSrc: string;
+  dlDst: string;
+  nwSrc: string;
+  nwDst: string;
+  ttl: number;
+  srcPort: number;
+  dstPort: number;
+  /** TCP flags (default SYN). */
+  tcpFlags?: number;
+  /** ICMP type and code (default an echo request). */
+  icmp?: { type: number; code: number };
+}
+
 export async function traceJourney(
   src: JourneySource,
   req: SendRequest & { srcPort: number },
   dstMac: string,
   nodeByIp: (ip: string) => OvsNode | undefined,
 ): Promise<NodeTrace[]> {
-  const proto = req.protocol === 'TCP' ? 'tcp' : req.protocol === 'UDP' ? 'udp' : 'icmp';
-  let dstIp = req.to.ip;
-  let dstPort = req.to.port ?? 0;
+  return traceFrom({
+    node: src.node, inPort: src.ofPort, protocol: req.protocol, dlSrc: req.srcMAC ?? src.mac, dlDst: dstMac, nwSrc: req.srcIP ?? src.ip,
+    nwDst: req.to.ip, ttl: req.ttl ?? 64, srcPort: req.srcPort, dstPort: req.to.port ?? 0,
+  }, nodeByIp);
+}
+
+/** Traces a packet from `start` on its bridge, then on the Node each tunnel output leads to (up to 4 bridges). */
+export async function traceFrom(start: TraceStart, nodeByIp: (ip: string) => OvsNode | undefined): Promise<NodeTrace[]> {
+  const proto = start.protocol === 'TCP' ? 'tcp' : start.protocol === 'UDP' ? 'udp' : 'icmp';
+  let dstIp = start.nwDst;
+  let dstPort = start.dstPort;
+  const flags = `0x${(start.tcpFlags ?? 0x002).toString(16).padStart(3, '0')}`;
   // tp_src/tp_dst are aliases of tcp_src/tcp_dst in OVS's field names: name the protocol's own fields.
-  const l4 = () => (req.protocol === 'ICMP' ? 'icmp_type=8,icmp_code=0' : `${proto}_src=${req.srcPort},${proto}_dst=${dstPort}${req.protocol === 'TCP' ? ',tcp_flags=0x002' : ''}`);
-  let node = src.node;
-  let flow = `in_port=${src.ofPort},${proto},dl_src=${req.srcMAC ?? src.mac},dl_dst=${dstMac},nw_src=${req.srcIP ?? src.ip},nw_dst=${dstIp},nw_ttl=${req.ttl ?? 64},${l4()}`;
+  const l4 = () => (start.protocol === 'ICMP'
+    ? `icmp_type=${start.icmp?.type ?? 8},icmp_code=${start.icmp?.code ?? 0}`
+    : `${proto}_src=${start.srcPort},${proto}_dst=${dstPort}${start.protocol === 'TCP' ? `,tcp_flags=${flags}` : ''}`);
+  let node = start.node;
+  const tun = start.tunnel ? `tun_id=0x${start.tunnel.id.toString(16)},tun_src=${start.tunnel.src},tun_dst=${start.tunnel.dst},` : '';
+  const regs = start.regs?.length ? `${start.regs.join(',')},` : '';
+  let flow = `in_port=${start.inPort},${tun}${regs}${proto},dl_src=${start.dlSrc},dl_dst=${start.dlDst},nw_src=${start.nwSrc},nw_dst=${dstIp},nw_ttl=${start.ttl},${l4()}`;
   const out: NodeTrace[] = [];
   for (let hop = 0; hop < 4; hop++) {
     const trace = parseTrace((await node.ovs.appctl(['ofproto/trace', 'br-int', flow])).stdout);
@@ -50,7 +85,7 @@ export async function traceJourney(
       dstIp = nat[1] as string;
       if (nat[2]) dstPort = Number(nat[2]);
     }
-    flow = `in_port=${TUNNEL_OFPORT},tun_id=0,tun_src=${node.config.nodeIP},tun_dst=${tunDst},${proto},dl_src=${node.config.gatewayMAC},dl_dst=${GLOBAL_VIRTUAL_MAC},nw_src=${req.srcIP ?? src.ip},nw_dst=${dstIp},nw_ttl=${(req.ttl ?? 64) - 1},${l4()}`;
+    flow = `in_port=${TUNNEL_OFPORT},tun_id=0,tun_src=${node.config.nodeIP},tun_dst=${tunDst},${proto},dl_src=${node.config.gatewayMAC},dl_dst=${GLOBAL_VIRTUAL_MAC},nw_src=${start.nwSrc},nw_dst=${dstIp},nw_ttl=${start.ttl - 1},${l4()}`;
     node = peer;
   }
   return out;
@@ -63,8 +98,8 @@ function flowOf(node: OvsNode, table: number, priority: number, cookie: bigint, 
 }
 
 /** The journey as the simulator's TraceSteps: flows rendered as the simulator renders them, DNATs, outputs, drops. */
-export function journeySteps(journey: NodeTrace[], req: SendRequest & { srcPort: number }, srcIp: string): TraceStep[] {
-  const steps: TraceStep[] = [{ kind: 'endpoint', node: journey[0]?.node.nodeName ?? '-', endpoint: 'sender', action: 'sent', detail: `${req.srcIP ?? srcIp} > ${req.to.ip}` }];
+export function journeySteps(journey: NodeTrace[], sent: { srcIP: string; dstIP: string }): TraceStep[] {
+  const steps: TraceStep[] = [{ kind: 'endpoint', node: journey[0]?.node.nodeName ?? '-', endpoint: 'sender', action: 'sent', detail: `${sent.srcIP} > ${sent.dstIP}` }];
   for (const { node, trace } of journey) {
     const name = node.nodeName;
     for (const h of trace.hops) {

@@ -25,6 +25,7 @@ import { HostNat, type NatChange } from './hostnat.js';
 import { EgressAddresses } from './egressip.js';
 import { OpenFlowController } from './packetin.js';
 import { Rejecter, type RejectRecord } from './rejecter.js';
+import { Samplers } from './sampler.js';
 
 export const BRIDGE = 'br-int';
 /** How long open() waits for ovs-vswitchd to connect to the Node's OpenFlow controller. */
@@ -61,6 +62,8 @@ export class OvsNode extends CompiledDatapath {
   /** The Node's OpenFlow controller endpoint (packet-ins), and the Reject answers it sends. */
   readonly controller: OpenFlowController;
   private readonly rejecter: Rejecter;
+  /** Live-traffic Traceflow sampling flows and their packet-ins. */
+  readonly samplers: Samplers;
 
   private constructor(readonly nodeName: string, private readonly opts: OvsNodeOptions) {
     super();
@@ -74,7 +77,11 @@ export class OvsNode extends CompiledDatapath {
       gatewayMAC: () => this.compiler.nodeConfig?.gatewayMAC,
       podMAC: (ofPort) => [...this.compiler.podsByKey().values()].find((pod) => pod.ofPort === ofPort)?.mac,
     }, this.log);
-    this.controller = new OpenFlowController(join(opts.dir, 'controller.sock'), (p) => void this.rejecter.handle(p), this.log);
+    this.samplers = new Samplers(this.ovs, BRIDGE, this.log);
+    // A sampling flow's packet-ins (known by their cookie) are Traceflow's; every other one may be a Reject.
+    this.controller = new OpenFlowController(join(opts.dir, 'controller.sock'), (p) => {
+      if (!this.samplers.handle(p)) this.rejecter.handle(p);
+    }, this.log);
   }
 
   /** Starts (or attaches to) the Node's OVS; with `resync`, snapshots what the bridge holds. */
@@ -82,6 +89,9 @@ export class OvsNode extends CompiledDatapath {
     const n = new OvsNode(nodeName, opts);
     await n.ovs.start();
     await n.host.ensureBridge(BRIDGE);
+    // Sampling flows live only as long as the agent that asked for them: a previous run's are stale (and would
+    // otherwise land in the resync snapshot as flows of unknown origin).
+    await n.samplers.removeAll();
     await n.connectController();
     if (opts.resync) {
       await n.takeSnapshot();

@@ -176,6 +176,12 @@ export const NotAntreaFlexibleIPAMRegMark = regMark(regField('reg4', 21), 0);
 export const TFEgressConjIDField = regField('reg5', 0, 31);
 export const TFIngressConjIDField = regField('reg6', 0, 31);
 export const ServiceGroupIDField = regField('reg7', 0, 31);
+/**
+ * Not a pipeline register: the OVS executor's live-traffic sampling flow (ovs/sampling.ts) sets it before it resubmits
+ * the sampled packet to its own table, so the sampling flow, which matches it clear, does not take the packet twice.
+ * No compiled flow reads or writes reg8..reg15; keep reg15 out of the pipeline so the bit cannot change a decision.
+ */
+export const SampledRegMark = regMark(regField('reg15', 0), 1);
 
 export const HostLocalSourceMark = { value: 0x1, mask: 0x1 };
 

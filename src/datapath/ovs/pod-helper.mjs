@@ -31,7 +31,9 @@ function tcpConnect(r) {
   return new Promise((resolve) => {
     const res = { established: false, exchanges: 0 };
     const sock = net.connect({ host: r.ip, port: r.port, localPort: r.srcPort, localAddress: r.srcIP });
-    const timer = setTimeout(() => { res.error = 'timeout'; sock.resetAndDestroy(); resolve(res); }, r.timeoutMs);
+    // A connection still in SYN_SENT is closed outright: resetAndDestroy() would wait for it to connect, and the kernel
+    // would keep retransmitting the SYN for two minutes (packets a later test or live-traffic Traceflow would see).
+    const timer = setTimeout(() => { res.error = 'timeout'; if (sock.connecting) sock.destroy(); else sock.resetAndDestroy(); resolve(res); }, r.timeoutMs);
     sock.on('error', (e) => { clearTimeout(timer); res.error = e.code ?? e.message; resolve(res); });
     sock.on('connect', async () => {
       res.established = true;

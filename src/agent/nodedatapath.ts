@@ -58,10 +58,11 @@ export interface TraceflowDatapath {
    * Live traffic: samples the first packet sent from now on that matches `filter` (with `droppedOnly`, the first
    * that is dropped), as Antrea's live-traffic flows tag it with `tag`. `onCapture` gets the packet first; once its
    * promise settles, every Node the packet crossed reports through `onPacketIn` with `tag` (so the captured packet is
-   * in the status before the results that can end the Traceflow). Returns the removal; the watch also ends by itself
-   * after the first packet. Absent when the executor cannot sample traffic.
+   * in the status before the results that can end the Traceflow). Returns the removal, or a promise of it that
+   * settles once the datapath samples (Open vSwitch installs a flow first) and rejects when it cannot; the watch also
+   * ends by itself after the first packet. Absent when the executor cannot sample traffic.
    */
-  watch?(filter: LiveTrafficFilter, tag: number, onCapture: (p: CapturedPacket) => Promise<void>): () => void;
+  watch?(filter: LiveTrafficFilter, tag: number, onCapture: (p: CapturedPacket) => Promise<void>): (() => void) | Promise<() => void>;
 }
 
 /** The 5-tuple of a live-traffic Traceflow; an absent field matches anything. */
@@ -77,6 +78,8 @@ export interface LiveTrafficFilter {
   srcPort?: number;
   dstPort?: number;
   droppedOnly?: boolean;
+  /** The Traceflow's timeout: a datapath may expire what it installed for the watch by itself after it. */
+  timeoutSeconds?: number;
 }
 
 /** The sampled packet, as Traceflow's `status.capturedPacket` reports it. */

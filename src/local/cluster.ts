@@ -310,7 +310,7 @@ export class LocalCluster {
       // Traceflow's packet-out and packet-ins: modelled by the simulator; on OVS, ofproto/trace through the bridges.
       ...(executor instanceof SimCluster
         ? { traceflow: simTraceflowDatapath(executor, cfg.nodeName) }
-        : isOvsTracer(executor) ? { traceflow: ovsTraceflowDatapath(executor, cfg.nodeName) } : {}),
+        : isOvsTracer(executor) ? { traceflow: ovsTraceflowDatapath(executor, cfg.nodeName, this.logger.child({ node: cfg.nodeName, module: 'traceflow' })) } : {}),
     };
   }
 

@@ -6,7 +6,7 @@
  * first matching real packet instead of injecting one.
  */
 import type { Pod, Service } from '../../apis/core.js';
-import { traceflowGvr, type NodeResult, type Traceflow, type TraceflowSpec } from '../../apis/crd/traceflow.js';
+import { traceflowGvr, traceflowTimeoutSeconds, type NodeResult, type Traceflow, type TraceflowSpec } from '../../apis/crd/traceflow.js';
 import { gvr } from '../../apiserver/registry.js';
 import { isApiError } from '../../client/types.js';
 import type { Informer } from '../../client/informer.js';
@@ -24,7 +24,7 @@ const PENDING_PACKET_IN_MS = 30_000;
 export interface TraceflowAgentState {
   /** Traceflows this agent injected a packet for: name → tag. */
   injected: Record<string, number>;
-  /** Live-traffic Traceflows this agent samples packets for: name → tag. */
+  /** Live-traffic Traceflows this agent samples packets for (the datapath has started sampling): name → tag. */
   watching: Record<string, number>;
   pendingPacketIns: number;
   /** Whether this datapath can sample live traffic. */
@@ -46,7 +46,7 @@ export class TraceflowAgent {
   readonly #injected = new Map<string, { name: string; tag: number }>();
   readonly #pending = new Map<number, { packetIn: TraceflowPacketIn; at: number }[]>();
   /** `uid/tag` of live-traffic Traceflows this agent samples for, with the watch's removal. */
-  readonly #watches = new Map<string, { name: string; tag: number; stop: () => void }>();
+  readonly #watches = new Map<string, { name: string; tag: number; ready: boolean; stop: () => void }>();
   #unsubscribe: (() => void) | undefined;
   #workers: Promise<void> | undefined;
 
@@ -65,7 +65,7 @@ export class TraceflowAgent {
     for (const l of this.#pending.values()) pending += l.length;
     return {
       injected: Object.fromEntries([...this.#injected.values()].map((v) => [v.name, v.tag])),
-      watching: Object.fromEntries([...this.#watches.values()].map((v) => [v.name, v.tag])),
+      watching: Object.fromEntries([...this.#watches.values()].filter((v) => v.ready).map((v) => [v.name, v.tag])),
       pendingPacketIns: pending,
       liveTraffic: this.#datapath?.watch !== undefined,
     };
@@ -157,15 +157,36 @@ export class TraceflowAgent {
       await this.#fail(tf, `Node: ${this.#ctx.nodeName}, error: ${describeError(err)}`);
       return;
     }
-    const stop = watch(filter, tag, async (captured) => {
-      this.#log.debug('live-traffic packet captured', { traceflow: name, tag, src: captured.srcIP, dst: captured.dstIP });
-      await this.#writeStatus(tf, (cur) => {
-        if (cur.status?.phase !== 'Running' || cur.status.dataplaneTag !== tag) return false;
-        cur.status.capturedPacket = captured;
-        return true;
-      }).catch((err: unknown) => this.#log.error('could not write the captured packet', { traceflow: name, error: describeError(err) }));
-    });
-    this.#watches.set(key, { name, tag, stop });
+    // Held while the datapath sets the sampling up: a sync that ends the Traceflow meanwhile cancels it.
+    let cancelled = false;
+    const entry: { name: string; tag: number; ready: boolean; stop: () => void } = {
+      name, tag, ready: false,
+      stop: () => {
+        cancelled = true;
+      },
+    };
+    this.#watches.set(key, entry);
+    let stop: () => void;
+    try {
+      stop = await watch(filter, tag, async (captured) => {
+        this.#log.debug('live-traffic packet captured', { traceflow: name, tag, src: captured.srcIP, dst: captured.dstIP });
+        await this.#writeStatus(tf, (cur) => {
+          if (cur.status?.phase !== 'Running' || cur.status.dataplaneTag !== tag) return false;
+          cur.status.capturedPacket = captured;
+          return true;
+        }).catch((err: unknown) => this.#log.error('could not write the captured packet', { traceflow: name, error: describeError(err) }));
+      });
+    } catch (err) {
+      if (this.#watches.get(key) === entry) this.#watches.delete(key);
+      await this.#fail(tf, `Node: ${this.#ctx.nodeName}, error: ${describeError(err)}`);
+      return;
+    }
+    if (cancelled) {
+      stop();
+      return;
+    }
+    entry.stop = stop;
+    entry.ready = true;
     this.#log.debug('sampling live traffic', { traceflow: name, tag, ...filter });
   }
 
@@ -193,6 +214,7 @@ export class TraceflowAgent {
     const srcPort = th?.tcp?.srcPort || th?.udp?.srcPort;
     if (srcPort) f.srcPort = srcPort;
     if (spec.droppedOnly) f.droppedOnly = true;
+    f.timeoutSeconds = traceflowTimeoutSeconds(spec);
     return f;
   }
 

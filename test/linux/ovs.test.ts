@@ -7,6 +7,7 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { datapathConformance } from '../../src/datapath/conformance.js';
 import { OvsCluster } from '../../src/datapath/ovs/cluster.js';
+import { samplingTagOf } from '../../src/datapath/ovs/sampling.js';
 import { PodHelper } from '../../src/datapath/ovs/helper.js';
 import { ovsAvailable, run } from '../../src/datapath/ovs/exec.js';
 import { ifName, flowLine, mac, ipv4 } from '../../src/datapath/ovs/validate.js';
@@ -248,7 +249,12 @@ if (skipAll) {
         const before = (await nodes[0]!.dumpOvsFlows()).map((f) => `${f.identity} ${f.cookie} ${f.actions}`).sort();
         // A stale flow the previous run left behind, which the restart must remove.
         await nodes[0]!.ovs.ofctl('add-flows', 'br-int', ['-'], { input: 'add table=70,priority=5,cookie=0x77,ip,nw_dst=10.99.0.0/16 actions=drop\n' });
+        // A live-traffic sampling flow of the previous run: the restart removes it by its cookie, before the resync
+        // snapshot (so it is not counted among the stale flows either).
+        await cluster.sampleLive('node1', { dstIP: b.ips[0]!, proto: 6, dstPort: 7000 }, 11, { once: true }, () => undefined);
+        assert.equal((await nodes[0]!.dumpOvsFlows()).filter((f) => samplingTagOf(f.cookie) === 11).length, 1);
         const restarted = await cluster.restartNode('node1');
+        assert.deepEqual((await restarted.dumpOvsFlows()).filter((f) => samplingTagOf(f.cookie) !== undefined), [], 'no sampling flow survives the restart');
         const d0 = await restarted.setNodeConfig(cfgs[0]!);
         await restarted.upsertPeerNode(peerOf(cfgs[1]!));
         await restarted.upsertPod(a);

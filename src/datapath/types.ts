@@ -6,7 +6,7 @@
  * Addresses are strings at this boundary (IPv4 dotted quads, CIDRs, colon MACs). IPv6 fields are not modelled yet:
  * every object carries `ips: string[]` so a second family slots in without a shape change.
  */
-import type { Flow, Group } from './pipeline/flow.js';
+import type { Bucket, Flow, Group } from './pipeline/flow.js';
 
 export type TrafficEncapMode = 'encap' | 'noEncap';
 export type TunnelType = 'geneve' | 'vxlan';
@@ -191,6 +191,18 @@ export interface FlowDiff {
   addedGroups: Group[];
   modifiedGroups: Group[];
   removedGroups: Group[];
+  /**
+   * Bucket-level detail of some of `modifiedGroups`: relative to the group as the previous diffs left it, the
+   * buckets to remove (by id) and to insert (a changed bucket is both). An executor may patch the group with these
+   * instead of rewriting it; a modified group without an entry changed as a whole.
+   */
+  groupBuckets?: GroupBucketChange[];
+}
+
+export interface GroupBucketChange {
+  groupId: number;
+  removed: number[];
+  inserted: Bucket[];
 }
 
 /**

@@ -241,7 +241,7 @@ export class OvsNode extends CompiledDatapath {
       }
     }
     for (const f of diff.modified) modFlows.push([this.flowsById.get(flowIdentity(f)), f]);
-    const gAdd = groupBundle({ add: addGroups, modify: modGroups });
+    const gAdd = groupBundle({ add: addGroups, modify: modGroups }, diff.groupBuckets);
     const count = (text: string) => (text ? text.split('\n').length - 1 : 0);
     this.pushed.groupLines += count(gAdd);
     if (gAdd) await this.ovs.ofctl('add-groups', BRIDGE, ['-'], { input: gAdd });

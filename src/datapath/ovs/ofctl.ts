@@ -7,11 +7,14 @@
  *
  * Groups: one `--bundle add-groups -` transaction. OpenFlow messages are at most 64 KiB, which Antrea hit at about
  * 800 buckets; here a group is added (or modified) with a first chunk of buckets and the rest follow as
- * `insert_bucket` lines in the same bundle, so there is no cap. A modified group whose bucket list mostly survives is
- * patched with remove_bucket/insert_bucket of the changed bucket ids only, so a one-endpoint change costs the same
- * in a 10-endpoint and a 10,000-endpoint Service.
+ * `insert_bucket` lines in the same bundle, so there is no cap. A modified group that the compiler changed bucket by
+ * bucket (`FlowDiff.groupBuckets`; bucket ids follow the Endpoint) is patched with remove_bucket/insert_bucket of
+ * those bucket ids only, rendering nothing else, so a one-endpoint change costs the same in a 10-endpoint and a
+ * 10,000-endpoint Service. Without that detail, a group whose bucket list mostly survives is patched after comparing
+ * both renderings.
  */
 import type { Bucket, Flow, Group } from '../pipeline/flow.js';
+import type { GroupBucketChange } from '../types.js';
 import { renderActions, renderFlow, renderMatch } from '../pipeline/render.js';
 import { flowLine } from './validate.js';
 
@@ -92,8 +95,13 @@ function patchGroup(old: Group, g: Group): string[] | undefined {
   for (const [id, text] of before) if (after.get(id) !== text) removed.push(id);
   for (const [id, text] of after) if (before.get(id) !== text) inserted.push(text);
   if (removed.length + inserted.length > g.buckets.length / 2 + 4) return undefined;
-  const lines = removed.map((id) => `remove_bucket group_id=${g.id},command_bucket_id=${id}`);
-  for (const c of chunks(inserted)) lines.push(`insert_bucket ${flowLine([`group_id=${g.id},command_bucket_id=last`, ...c].join(','))}`);
+  return bucketLines(g.id, removed, inserted);
+}
+
+/** remove_bucket per removed id, then the inserted buckets in chunks (a changed bucket id is removed first). */
+function bucketLines(groupId: number, removed: readonly number[], inserted: readonly string[]): string[] {
+  const lines = removed.map((id) => `remove_bucket group_id=${groupId},command_bucket_id=${id}`);
+  for (const c of chunks([...inserted])) lines.push(`insert_bucket ${flowLine([`group_id=${groupId},command_bucket_id=last`, ...c].join(','))}`);
   return lines;
 }
 
@@ -103,11 +111,19 @@ export interface GroupOps {
   remove: Group[];
 }
 
-/** Adds and modifications (to run before the flows that use them). */
-export function groupBundle(ops: Pick<GroupOps, 'add' | 'modify'>): string {
+/**
+ * Adds and modifications (to run before the flows that use them). `buckets` is the diff's bucket-level detail; it
+ * applies to a modification whose old group OVS holds (`old` given), since it is relative to that group.
+ */
+export function groupBundle(ops: Pick<GroupOps, 'add' | 'modify'>, buckets: readonly GroupBucketChange[] = []): string {
+  const patches = new Map(buckets.map((c) => [c.groupId, c]));
   const lines: string[] = [];
   for (const g of ops.add) lines.push(...wholeGroup('add', g));
-  for (const [old, g] of ops.modify) lines.push(...((old && patchGroup(old, g)) ?? wholeGroup('modify', g)));
+  for (const [old, g] of ops.modify) {
+    const patch = old && old.type === g.type ? patches.get(g.id) : undefined;
+    if (patch) lines.push(...bucketLines(g.id, patch.removed, patch.inserted.map((b) => renderBucket(g, b))));
+    else lines.push(...((old && patchGroup(old, g)) ?? wholeGroup('modify', g)));
+  }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 

@@ -105,7 +105,8 @@ test('a Service compiles to worked example (b): ServiceLB flow, select group, En
   ]);
   assert.equal(d.addedGroups.length, 1);
   assert.equal(renderGroup(d.addedGroups[0]!),
-    'group_id=1,type=select,bucket=bucket_id:0,weight:100,actions=set_field:0xa0a0105->reg3,set_field:0x1f90/0xffff->reg4,resubmit(,42),bucket=bucket_id:1,weight:100,actions=set_field:0xa0a0007->reg3,set_field:0x1f90/0xffff->reg4,resubmit(,42)');
+    // Bucket ids hash the Endpoint (`ip:port`), so they survive other Endpoints coming and going, and restarts.
+    'group_id=1,type=select,bucket=bucket_id:126182335,weight:100,actions=set_field:0xa0a0105->reg3,set_field:0x1f90/0xffff->reg4,resubmit(,42),bucket=bucket_id:4018693084,weight:100,actions=set_field:0xa0a0007->reg3,set_field:0x1f90/0xffff->reg4,resubmit(,42)');
   assert.ok(d.added.every((f) => cookieCategory(f.cookie) === CookieCategory.Service));
   // A second Service with a shared Endpoint shares the EndpointDNAT flow; removing the first keeps it.
   const other = { ...svc, name: 'web2', clusterIP: '10.96.0.11', endpoints: [svc.endpoints[0]!] };

@@ -3,8 +3,10 @@
  * (keyed `kind/key`, with a cookie made of the round, the object's category and a deterministic object id), and
  * turns each change into a diff of OVS flows (by identity: table, priority, match) and groups (by id).
  *
- * Work per change is proportional to the changed object's flows: a Pod upsert recompiles that Pod only. Changing
- * the Node config recompiles everything (it is set once at start in practice).
+ * Work per change is proportional to the changed object's flows: a Pod upsert recompiles that Pod only. A
+ * ServicePort is compiled at Endpoint granularity (serviceparts.ts): its Endpoints' flows are owned part by part and
+ * its group changes bucket by bucket (`FlowDiff.groupBuckets`), so a one-Endpoint change costs the same in a small
+ * and a huge Service. Changing the Node config recompiles everything (it is set once at start in practice).
  *
  * Two objects may produce the same flow identity only with identical actions (the flow is then shared and stays
  * until its last owner goes); different actions are refused with ERR_DATAPATH_FLOW_CONFLICT. Changes in one
@@ -14,20 +16,21 @@ import { StableMap } from '../stable-map.js';
 import { AntreaError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { silentLogger } from '../../util/log.js';
-import type { DesiredStateChange, EgressSnat, FlowDiff, NodeConfig, PeerNode, PodInterface } from '../types.js';
+import type { DesiredStateChange, EgressSnat, FlowDiff, GroupBucketChange, NodeConfig, PeerNode, PodInterface } from '../types.js';
 import { podKey } from '../types.js';
 import { CookieCategory, makeCookie } from './fields.js';
-import type { Action, Flow, Group } from './flow.js';
+import type { Action, Bucket, Flow, Group } from './flow.js';
 import { flowIdentity, renderActions } from './render.js';
 import { nodeContext, type NodeContext } from './context.js';
 import { defaultFlows, gatewayFlows } from './stages/skeleton.js';
 import { podFlows } from './stages/pod.js';
 import { peerFlows } from './stages/peer.js';
-import { serviceFlows, serviceGroup } from './stages/service.js';
+import { serviceFrontendFlows } from './stages/service.js';
+import { ServiceParts } from './serviceparts.js';
 import { policyFlows } from './stages/policy.js';
 import { egressCommonFlows, egressFlows } from './stages/egress.js';
 import type { PolicyRule } from '../types.js';
-import { serviceKey, type ServiceFrontend } from '../types.js';
+import { serviceKey, type ServiceEndpoint, type ServiceFrontend } from '../types.js';
 import { isIpv4, parseCidr, parseMac } from '../net/addr.js';
 
 interface OwnedObject {
@@ -73,23 +76,32 @@ function sameFlow(a: Flow, b: Flow): boolean {
   return a.cookie === b.cookie && a.actions === b.actions ? true : a.cookie === b.cookie && renderActions(a.actions) === renderActions(b.actions);
 }
 
+function sameBucket(x: Bucket, y: Bucket): boolean {
+  return x === y || (x.id === y.id && x.weight === y.weight && renderActions(x.actions) === renderActions(y.actions));
+}
+
 /** Field by field, bucket by bucket: a Service with 10,000 endpoints made serialising both groups whole the cost. */
 function sameGroup(a: Group, b: Group): boolean {
   if (a === b) return true;
   if (a.id !== b.id || a.type !== b.type || a.buckets.length !== b.buckets.length) return false;
   for (let i = 0; i < a.buckets.length; i++) {
-    const x = a.buckets[i] as Group['buckets'][number];
-    const y = b.buckets[i] as Group['buckets'][number];
-    if (x === y) continue;
-    if (x.id !== y.id || x.weight !== y.weight || renderActions(x.actions) !== renderActions(y.actions)) return false;
+    if (!sameBucket(a.buckets[i] as Bucket, b.buckets[i] as Bucket)) return false;
   }
   return true;
+}
+
+/** Bucket changes of one group within a batch; `whole` once the group was added, removed or rewritten. */
+interface GroupRecord {
+  before?: Group;
+  after?: Group;
+  whole: boolean;
+  buckets: Map<number, { before?: Bucket; after?: Bucket }>;
 }
 
 /** Collects before/after per flow identity over one batch, so remove+add of the same flow nets to a modify or nothing. */
 class DiffRecorder {
   private readonly flows = new Map<string, { before?: Flow; after?: Flow }>();
-  private readonly groups = new Map<number, { before?: Group; after?: Group }>();
+  private readonly groups = new Map<number, GroupRecord>();
 
   flowChanged(id: string, before: Flow | undefined, after: Flow | undefined): void {
     const e = this.flows.get(id);
@@ -97,10 +109,25 @@ class DiffRecorder {
     else this.flows.set(id, { before, after });
   }
 
-  groupChanged(id: number, before: Group | undefined, after: Group | undefined): void {
-    const e = this.groups.get(id);
+  /** A group changed; `buckets` says how when it changed bucket by bucket (else it changed as a whole). */
+  groupChanged(id: number, before: Group | undefined, after: Group | undefined, buckets?: { removed: readonly Bucket[]; inserted: readonly Bucket[] }): void {
+    let e = this.groups.get(id);
     if (e) e.after = after;
-    else this.groups.set(id, { before, after });
+    else this.groups.set(id, (e = { before, after, whole: false, buckets: new Map() }));
+    if (!buckets || !before || !after) {
+      e.whole = true;
+      return;
+    }
+    for (const b of buckets.removed) {
+      const r = e.buckets.get(b.id);
+      if (r) r.after = undefined;
+      else e.buckets.set(b.id, { before: b });
+    }
+    for (const b of buckets.inserted) {
+      const r = e.buckets.get(b.id);
+      if (r) r.after = b;
+      else e.buckets.set(b.id, { after: b });
+    }
   }
 
   result(): FlowDiff {
@@ -110,11 +137,24 @@ class DiffRecorder {
       else if (before && !after) d.removed.push(before);
       else if (before && after && !sameFlow(before, after)) d.modified.push(after);
     }
-    for (const { before, after } of this.groups.values()) {
+    const bucketChanges: GroupBucketChange[] = [];
+    for (const { before, after, whole, buckets } of this.groups.values()) {
       if (!before && after) d.addedGroups.push(after);
       else if (before && !after) d.removedGroups.push(before);
-      else if (before && after && !sameGroup(before, after)) d.modifiedGroups.push(after);
+      else if (before && after && whole && !sameGroup(before, after)) d.modifiedGroups.push(after);
+      else if (before && after && !whole) {
+        const ch: GroupBucketChange = { groupId: after.id, removed: [], inserted: [] };
+        for (const [id, r] of buckets) {
+          if (r.before && r.after && sameBucket(r.before, r.after)) continue;
+          if (r.before) ch.removed.push(id);
+          if (r.after) ch.inserted.push(r.after);
+        }
+        if (ch.removed.length + ch.inserted.length === 0) continue;
+        d.modifiedGroups.push(after);
+        bucketChanges.push(ch);
+      }
     }
+    if (bucketChanges.length > 0) d.groupBuckets = bucketChanges;
     return d;
   }
 }
@@ -146,6 +186,8 @@ export class PipelineCompiler {
   /** ofPort, IP and MAC → Pod key: two Pods never share one. */
   private readonly podClaims = new StableMap<string, string>();
   private readonly services = new Map<string, ServiceFrontend>();
+  /** Per ServicePort: its Endpoints' flows and buckets, kept between changes. */
+  private readonly serviceParts = new Map<string, ServiceParts>();
   private readonly rules = new Map<string, PolicyRule>();
   private readonly rulesByConj = new Map<number, PolicyRule>();
   /** Egress IP → its SNAT object; the common Egress flows exist while this is not empty. */
@@ -218,7 +260,9 @@ export class PipelineCompiler {
 
   /** Flows owned by one object (`pod/ns/name`, `peerNode/name`, `default`, `gateway`). */
   flowsOf(objectKey: string): readonly Flow[] {
-    return this.objects.get(objectKey)?.flows ?? [];
+    const own = this.objects.get(objectKey)?.flows ?? [];
+    const parts = objectKey.startsWith('service/') ? this.serviceParts.get(objectKey.slice('service/'.length)) : undefined;
+    return parts ? [...own, ...parts.flows()] : own;
   }
 
   cookieOf(objectKey: string): bigint | undefined {
@@ -275,11 +319,13 @@ export class PipelineCompiler {
       }
       case 'service': {
         if (ch.op === 'upsert') {
-          validateService(ch.service);
+          const checkEndpoint = validateService(ch.service);
           const key = serviceKey(ch.service);
-          this.setService(rec, key, ch.service);
+          this.setService(rec, key, ch.service, checkEndpoint);
           this.services.set(key, ch.service);
         } else {
+          for (const part of this.serviceParts.get(ch.key)?.flowParts() ?? []) this.release(rec, part.id, part.owner);
+          this.serviceParts.delete(ch.key);
           this.removeObject(rec, `service/${ch.key}`);
           this.services.delete(ch.key);
           const id = this.groupIds.get(ch.key);
@@ -370,14 +416,38 @@ export class PipelineCompiler {
     return this.groupIds.get(key);
   }
 
-  private setService(rec: DiffRecorder, key: string, svc: ServiceFrontend): void {
+  /** `checkEndpoint` validates the Endpoints the change touches (a one-Endpoint change need not re-check 10,000). */
+  private setService(rec: DiffRecorder, key: string, svc: ServiceFrontend, checkEndpoint?: (ep: ServiceEndpoint) => void): void {
     let gid = this.groupIds.get(key);
     if (gid === undefined) {
       gid = this.freeGroupIds.shift() ?? this.nextGroupId++;
       this.groupIds.set(key, gid);
     }
-    const id = gid;
-    this.setObject(rec, `service/${key}`, CookieCategory.Service, (c) => serviceFlows(svc, id, c), [serviceGroup(svc, id)]);
+    const objKey = `service/${key}`;
+    const prev = this.objects.get(objKey);
+    const objectId = prev?.objectId ?? this.allocateId(objKey);
+    const cookie = makeCookie(this.round, CookieCategory.Service, objectId);
+    let parts = this.serviceParts.get(key);
+    if (!parts) parts = new ServiceParts(objKey, cookie);
+    const plan = parts.plan(svc, gid, checkEndpoint);
+    const front = serviceFrontendFlows(svc, gid, cookie);
+    const frontIds = front.map(flowIdentity);
+    // Validate before touching anything.
+    this.checkFlows(objKey, front, frontIds);
+    for (const p of plan.addedFlows) this.checkFlows(p.owner, [p.flow], [p.id]);
+    const groupOwner = this.groups.get(gid)?.owner;
+    if (groupOwner !== undefined && groupOwner !== objKey) {
+      throw new AntreaError('ERR_DATAPATH_GROUP_CONFLICT', `${objKey} needs group ${gid}, owned by ${groupOwner}`, { object: objKey });
+    }
+    this.installFlows(rec, objKey, prev?.ids ?? [], front, frontIds);
+    for (const p of plan.removedFlows) this.release(rec, p.id, p.owner);
+    for (const p of plan.addedFlows) this.installFlows(rec, p.owner, [], [p.flow], [p.id]);
+    const before = this.groups.get(gid)?.group;
+    this.groups.set(gid, { group: plan.group, owner: objKey });
+    rec.groupChanged(gid, before, plan.group, { removed: plan.removedBuckets, inserted: plan.insertedBuckets });
+    plan.commit();
+    this.serviceParts.set(key, parts);
+    this.objects.set(objKey, { key: objKey, category: CookieCategory.Service, objectId, flows: front, ids: frontIds, groups: [plan.group] });
   }
 
   /** The common Egress flows, present while any Egress IP is applied; they follow the peers and except CIDRs. */
@@ -407,40 +477,55 @@ export class PipelineCompiler {
     const flows = build(makeCookie(this.round, category, objectId));
     const ids = flows.map(flowIdentity);
     // Validate before touching anything.
-    const seen = new Set<string>();
-    for (let i = 0; i < flows.length; i++) {
-      const id = ids[i] as string;
-      if (seen.has(id)) throw new AntreaError('ERR_DATAPATH_FLOW_CONFLICT', `${key} produces the flow ${id} twice`, { object: key });
-      seen.add(id);
-      const inst = this.installed.get(id);
-      if (inst?.conj && isConjOnly(flows[i] as Flow)) continue;
-      if (inst && !(inst.owners.size === 1 && inst.owners.has(key)) && renderActions(inst.flow.actions) !== renderActions((flows[i] as Flow).actions)) {
-        throw new AntreaError(
-          'ERR_DATAPATH_FLOW_CONFLICT',
-          `${key} needs flow ${id} with different actions than ${[...inst.owners].join(', ')} installed`,
-          { object: key },
-        );
-      }
-    }
+    this.checkFlows(key, flows, ids);
     for (const g of groups) {
       const owner = this.groups.get(g.id)?.owner;
       if (owner !== undefined && owner !== key) {
         throw new AntreaError('ERR_DATAPATH_GROUP_CONFLICT', `${key} needs group ${g.id}, owned by ${owner}`, { object: key });
       }
     }
-    // Release what is no longer produced.
+    this.installFlows(rec, key, prev?.ids ?? [], flows, ids);
     if (prev) {
-      for (let i = 0; i < prev.ids.length; i++) {
-        const id = prev.ids[i] as string;
-        if (seen.has(id)) continue;
-        this.release(rec, id, key);
-      }
       const newGroupIds = new Set(groups.map((g) => g.id));
       for (const g of prev.groups) {
         if (newGroupIds.has(g.id)) continue;
         this.groups.delete(g.id);
         rec.groupChanged(g.id, g, undefined);
       }
+    }
+    for (const g of groups) {
+      const before = this.groups.get(g.id)?.group;
+      this.groups.set(g.id, { group: g, owner: key });
+      rec.groupChanged(g.id, before, g);
+    }
+    this.objects.set(key, { key, category, objectId, flows, ids, groups });
+    this.log.debug('compiled object', { object: key, flows: flows.length });
+  }
+
+  /** Throws if `owner` may not install these flows: one identity twice, or another owner's flow with other actions. */
+  private checkFlows(owner: string, flows: readonly Flow[], ids: readonly string[]): void {
+    const seen = new Set<string>();
+    for (let i = 0; i < flows.length; i++) {
+      const id = ids[i] as string;
+      if (seen.has(id)) throw new AntreaError('ERR_DATAPATH_FLOW_CONFLICT', `${owner} produces the flow ${id} twice`, { object: owner });
+      seen.add(id);
+      const inst = this.installed.get(id);
+      if (inst?.conj && isConjOnly(flows[i] as Flow)) continue;
+      if (inst && !(inst.owners.size === 1 && inst.owners.has(owner)) && renderActions(inst.flow.actions) !== renderActions((flows[i] as Flow).actions)) {
+        throw new AntreaError(
+          'ERR_DATAPATH_FLOW_CONFLICT',
+          `${owner} needs flow ${id} with different actions than ${[...inst.owners].join(', ')} installed`,
+          { object: owner },
+        );
+      }
+    }
+  }
+
+  /** Makes `owner`'s flows `flows` (checked), releasing those of `prevIds` it no longer produces. */
+  private installFlows(rec: DiffRecorder, key: string, prevIds: readonly string[], flows: readonly Flow[], ids: readonly string[]): void {
+    if (prevIds.length > 0) {
+      const seen = new Set(ids);
+      for (const id of prevIds) if (!seen.has(id)) this.release(rec, id, key);
     }
     for (let i = 0; i < flows.length; i++) {
       const id = ids[i] as string;
@@ -462,13 +547,6 @@ export class PipelineCompiler {
         inst.owners.add(key);
       }
     }
-    for (const g of groups) {
-      const before = this.groups.get(g.id)?.group;
-      this.groups.set(g.id, { group: g, owner: key });
-      rec.groupChanged(g.id, before, g);
-    }
-    this.objects.set(key, { key, category, objectId, flows, ids, groups });
-    this.log.debug('compiled object', { object: key, flows: flows.length });
   }
 
   private release(rec: DiffRecorder, id: string, owner: string): void {
@@ -535,17 +613,14 @@ function validateRule(rule: PolicyRule): void {
   if (rule.direction === 'In' && !(rule.to.ofPorts?.length)) throw bad('to.ofPorts', 'an ingress rule applies to local Pod ports');
 }
 
-function validateService(svc: ServiceFrontend): void {
+/** Validates a frontend but its Endpoints; returns the check of one Endpoint, for those the change touches. */
+function validateService(svc: ServiceFrontend): (ep: ServiceEndpoint) => void {
   const key = `${svc.namespace}/${svc.name}:${svc.portName}/${svc.protocol}`;
   const bad = (field: string, msg: string) => new AntreaError('ERR_DATAPATH_INVALID', `Service ${key}: ${msg}`, { field, object: key });
   if (!isIpv4(svc.clusterIP)) throw bad('clusterIP', `"${svc.clusterIP}" is not an IPv4 address`);
   if (!['TCP', 'UDP', 'SCTP'].includes(svc.protocol)) throw bad('protocol', `protocol "${svc.protocol}" is not TCP, UDP or SCTP`);
   if (!Number.isInteger(svc.port) || svc.port < 1 || svc.port > 65535) throw bad('port', `port ${svc.port} is out of range`);
   for (const ip of svc.loadBalancerIPs ?? []) if (!isIpv4(ip)) throw bad('loadBalancerIPs', `"${ip}" is not an IPv4 address`);
-  for (const ep of svc.endpoints) {
-    if (!isIpv4(ep.ip)) throw bad('endpoints', `Endpoint "${ep.ip}" is not an IPv4 address`);
-    if (!Number.isInteger(ep.port) || ep.port < 1 || ep.port > 65535) throw bad('endpoints', `Endpoint port ${ep.port} is out of range`);
-  }
   const unsupported = (field: string, what: string) =>
     new AntreaError('ERR_DATAPATH_UNSUPPORTED', `Service ${key}: ${what} is not compiled yet`, { field, object: key });
   if (svc.sessionAffinityTimeout !== undefined && (!Number.isInteger(svc.sessionAffinityTimeout) || svc.sessionAffinityTimeout < 1 || svc.sessionAffinityTimeout > 86400)) {
@@ -553,6 +628,10 @@ function validateService(svc: ServiceFrontend): void {
   }
   if (svc.nodePort !== undefined) throw unsupported('nodePort', 'NodePort (needs proxyAll)');
   if (svc.externalTrafficPolicyLocal) throw unsupported('externalTrafficPolicyLocal', 'externalTrafficPolicy=Local');
+  return (ep) => {
+    if (!isIpv4(ep.ip)) throw bad('endpoints', `Endpoint "${ep.ip}" is not an IPv4 address`);
+    if (!Number.isInteger(ep.port) || ep.port < 1 || ep.port > 65535) throw bad('endpoints', `Endpoint port ${ep.port} is out of range`);
+  };
 }
 
 function validatePeer(peer: PeerNode): void {

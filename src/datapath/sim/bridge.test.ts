@@ -178,3 +178,40 @@ test('TCP state: SYN, SYN-ACK, ACK, FIN both ways, last ACK ends in TIME_WAIT; R
   clock.advance(11_000);
   assert.equal(b.conntrack.list().length, 0);
 });
+
+test('select group: inserting and removing buckets by id moves only the connections it must (rendezvous hashing)', () => {
+  const b = new SimBridge('n1', new ManualClock());
+  const bucket = (id: number) => ({ id, weight: 100, actions: [act.set('reg3', id), act.resubmit(2)] });
+  const ids = Array.from({ length: 50 }, (_, i) => 1000 + i * 7919);
+  b.applyDiff({
+    ...emptyDiff(),
+    added: [flow(0, 200, C, match().proto('tcp'), [act.group(1)]), flow(2, 200, C, match().ip(), [act.output(5)])],
+    addedGroups: [{ id: 1, type: 'select', buckets: ids.map(bucket) }],
+  });
+  b.attachPort(5, { name: 'ep', kind: 'pod' });
+  const pick = (sport: number): number => {
+    const trace: TraceStep[] = [];
+    b.process(tcp(CLIENT, VIP, sport, 80, TCP_SYN), 7, trace);
+    const step = trace.find((s) => s.kind === 'group');
+    assert.ok(step && step.kind === 'group');
+    return step.bucketId;
+  };
+  const before = new Map<number, number>();
+  for (let sport = 20000; sport < 25000; sport++) before.set(sport, pick(sport));
+  const gone = ids[17] as number;
+  const added = 4242;
+  const next: Group = { id: 1, type: 'select', buckets: [...ids.filter((id) => id !== gone), added].map(bucket) };
+  b.applyDiff({ ...emptyDiff(), modifiedGroups: [next], groupBuckets: [{ groupId: 1, removed: [gone], inserted: [bucket(added)] }] });
+  assert.deepEqual(b.groupStats()[0]!.buckets.map((x) => x.id).sort(), next.buckets.map((x) => x.id).sort());
+  let moved = 0;
+  for (const [sport, was] of before) {
+    const now = pick(sport);
+    if (was === gone) assert.notEqual(now, gone);
+    else if (now !== was) {
+      assert.equal(now, added, 'a connection moves only to the new bucket');
+      moved++;
+    }
+  }
+  // The new bucket takes about 1/50 of the connections.
+  assert.ok(moved > 50 && moved < 150, `moved ${moved} of 5000`);
+});

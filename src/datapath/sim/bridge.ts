@@ -8,7 +8,7 @@
  * result (as OVS does for a packet already tracked in the zone), commit it and apply NAT.
  */
 import { StableMap } from '../stable-map.js';
-import type { CtAction, Flow, Group, LearnAction } from '../pipeline/flow.js';
+import type { Bucket, CtAction, Flow, Group, LearnAction } from '../pipeline/flow.js';
 import { act, match } from '../pipeline/flow.js';
 import { compileActions, type ExecAction } from './actions.js';
 import { ETH_TYPE_ARP, ETH_TYPE_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../pipeline/flow.js';
@@ -44,12 +44,26 @@ export interface BridgeResult {
   regs: { reg1: number; reg5: number; reg6: number; reg3: number; reg0: number };
 }
 
-interface SimGroup {
-  group: Group;
-  totalWeight: number;
+interface SimBucket {
+  id: number;
+  weight: number;
+  /** mix32 of the bucket id, precomputed for selection. */
+  salt: number;
+  actions: readonly ExecAction[];
   packets: number;
   bytes: number;
-  buckets: { id: number; weight: number; actions: readonly ExecAction[]; packets: number; bytes: number }[];
+}
+
+interface SimGroup {
+  group: Group;
+  packets: number;
+  bytes: number;
+  /** By bucket id, in the order OVS keeps them (insert_bucket appends). */
+  buckets: Map<number, SimBucket>;
+}
+
+function simBucket(b: Bucket, old?: SimBucket): SimBucket {
+  return { id: b.id, weight: b.weight, salt: mix32(b.id ^ 0x5bd1e995), actions: compileActions(b.actions), packets: old?.packets ?? 0, bytes: old?.bytes ?? 0 };
 }
 
 interface CtPass {
@@ -137,17 +151,22 @@ export class SimBridge {
     }
     for (const f of diff.added) this.addFlow(f);
     for (const g of diff.removedGroups) this.groups.delete(g.id);
+    const patches = new Map((diff.groupBuckets ?? []).map((c) => [c.groupId, c]));
     for (const g of [...diff.modifiedGroups, ...diff.addedGroups]) {
       const prev = this.groups.get(g.id);
+      const patch = patches.get(g.id);
+      if (prev && patch) {
+        // Bucket by bucket, as OVS's remove_bucket/insert_bucket: the other buckets (and counters) stay as they are.
+        for (const id of patch.removed) prev.buckets.delete(id);
+        for (const b of patch.inserted) prev.buckets.set(b.id, simBucket(b));
+        prev.group = g;
+        continue;
+      }
       this.groups.set(g.id, {
         group: g,
-        totalWeight: g.buckets.reduce((n, b) => n + b.weight, 0),
         packets: prev?.packets ?? 0,
         bytes: prev?.bytes ?? 0,
-        buckets: g.buckets.map((b) => {
-          const old = prev?.buckets.find((x) => x.id === b.id);
-          return { id: b.id, weight: b.weight, actions: compileActions(b.actions), packets: old?.packets ?? 0, bytes: old?.bytes ?? 0 };
-        }),
+        buckets: new Map(g.buckets.map((b) => [b.id, simBucket(b, prev?.buckets.get(b.id))])),
       });
     }
   }
@@ -240,7 +259,7 @@ export class SimBridge {
       id: g.group.id,
       packets: g.packets,
       bytes: g.bytes,
-      buckets: g.buckets.map((b) => ({ id: b.id, packets: b.packets, bytes: b.bytes })),
+      buckets: [...g.buckets.values()].map((b) => ({ id: b.id, packets: b.packets, bytes: b.bytes })),
     }));
   }
 
@@ -443,29 +462,36 @@ export class SimBridge {
 
   private group(id: number, depth: number, tableId: number): void {
     const g = this.groups.get(id);
-    if (!g || g.buckets.length === 0) {
+    if (!g || g.buckets.size === 0) {
       this.setDrop(tableId, undefined, `group ${id} ${g ? 'has no buckets' : 'does not exist'}`);
       return;
     }
     g.packets++;
     g.bytes += this.frameLen;
     if (g.group.type === 'all') {
-      for (const b of g.buckets) {
+      for (const b of g.buckets.values()) {
         b.packets++;
         b.bytes += this.frameLen;
         this.execute(b.actions, depth + 1, tableId);
       }
       return;
     }
-    let pick = fiveTupleHash(this.key) % Math.max(1, g.totalWeight);
-    let chosen = g.buckets[g.buckets.length - 1] as SimGroup['buckets'][number];
-    for (const b of g.buckets) {
-      if (pick < b.weight) {
+    // Rendezvous hashing, as OVS's hash selection method (group_best_live_bucket): each bucket scores the connection's
+    // hash mixed with its id, times its weight; the best wins. A connection's bucket depends on that bucket and the
+    // better-scoring ones only, so inserting or removing other buckets moves no connection but those it must. OVS
+    // keeps 16 bits of the hash and lets the later bucket win a tie, which in a 10,000-bucket group favours the
+    // buckets at the end of the list; 32 bits make ties negligible.
+    const basis = fiveTupleHash(this.key);
+    let chosen: SimBucket | undefined;
+    let best = 0;
+    for (const b of g.buckets.values()) {
+      const score = mix32(basis ^ b.salt) * b.weight;
+      if (chosen === undefined || score > best) {
         chosen = b;
-        break;
+        best = score;
       }
-      pick -= b.weight;
     }
+    if (!chosen) return;
     chosen.packets++;
     chosen.bytes += this.frameLen;
     this.trace?.push({ kind: 'group', node: this.nodeName, groupId: id, bucketId: chosen.id });

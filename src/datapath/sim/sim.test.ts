@@ -167,6 +167,31 @@ describe('simulator: Services', () => {
     assert.equal(n1.bridge.flowStats().filter((s) => s.flow.table === 40 && s.flow.priority === 200).length, 0, 'delete_learned');
   });
 
+  it('ClientIP affinity survives Endpoints coming and going: the group changes bucket by bucket, the learned flow stays', async () => {
+    const { c, n1, n2, a, a2, b, key } = await cluster();
+    const more = [1, 2, 3].map((i) => podOn(nodeConfig(2), i));
+    for (const p of more) await n2.upsertPod(p);
+    const ep = (p: typeof a) => ({ ip: p.ips[0]!, port: 8080, isLocal: false });
+    const svc = { namespace: 'default', name: 'sticky', portName: 'http', protocol: 'TCP' as const, clusterIP: '10.96.0.30', port: 80, sessionAffinityTimeout: 60 };
+    await n1.upsertService({ ...svc, endpoints: [a2, b, more[0]!].map(ep) });
+    const pick = async () => (await c.connect({ from: { pod: key(a) }, to: { ip: '10.96.0.30', port: 80 }, protocol: 'TCP' })).packets[0]!.deliveredTo?.pod;
+    const first = await pick();
+    assert.ok(first);
+    const learned = () => n1.bridge.flowStats().filter((s) => s.flow.table === 40 && s.flow.priority === 200).length;
+    assert.equal(learned(), 1);
+    // Add two Endpoints, then drop one the client is not pinned to: bucket patches, no ServiceLB flow change.
+    const pinned = [a2, b, more[0]!].find((p) => key(p) === first)!;
+    const other = [a2, b, more[0]!].find((p) => key(p) !== first)!;
+    const grown = await n1.upsertService({ ...svc, endpoints: [a2, b, ...more].map(ep) });
+    assert.equal(grown.groupBuckets?.[0]?.inserted.length, 2);
+    assert.ok([...grown.added, ...grown.modified, ...grown.removed].every((f) => f.table === 42), 'only EndpointDNAT flows change');
+    const shrunk = await n1.upsertService({ ...svc, endpoints: [a2, b, ...more].filter((p) => p !== other).map(ep) });
+    assert.equal(shrunk.groupBuckets?.[0]?.removed.length, 1);
+    assert.equal(learned(), 1, 'the learned flow is kept');
+    for (let i = 0; i < 10; i++) assert.equal(await pick(), key(pinned));
+    assert.equal(n1.bridge.groupStats()[0]!.packets, 1, 'later connections skip the group');
+  });
+
   it('a Service without Endpoints rejects in ServiceLB: ICMP port unreachable for UDP, TCP RST for TCP', async () => {
     const { c, n1, a, key } = await cluster();
     await n1.upsertService({ namespace: 'default', name: 'empty', portName: 'dns', protocol: 'UDP', clusterIP: '10.96.0.20', port: 53, endpoints: [] });

@@ -11,6 +11,11 @@
  *
  * A ServicePort with no Endpoint rejects new connections in ServiceLB (packet-in with the reject reason), as Antrea.
  *
+ * The parts are built one by one (the frontend's ServiceLB flows, each Endpoint's EndpointDNAT flow and bucket, each
+ * local Endpoint IP's HairpinSNAT flow) so the compiler can diff a ServicePort at Endpoint granularity: one Endpoint
+ * change in a 10,000-Endpoint Service builds one flow and one bucket (compiler.ts, ServiceParts). Each bucket's id
+ * derives from its Endpoint (`endpointBucketId`), so it is stable while the Endpoint stays and a restart reproduces it.
+ *
  * Not yet: NodePort (needs proxyAll's ServiceClassifier), externalTrafficPolicy=Local groups.
  */
 import { Table } from '../tables.js';
@@ -19,8 +24,8 @@ import {
   ServiceCTMark, ServiceGroupIDField, EndpointIPField, EndpointPortField, EpUnionField, EpToLearnRegMark, ServiceEPStateField,
   CustomReasonField,
 } from '../fields.js';
-import { act, flow, match, type Flow, type Group, type Proto } from '../flow.js';
-import type { ServiceFrontend, L4Protocol } from '../../types.js';
+import { act, flow, match, type Bucket, type Flow, type Group, type Proto } from '../flow.js';
+import type { ServiceEndpoint, ServiceFrontend, L4Protocol } from '../../types.js';
 import { parseIpv4 } from '../../net/addr.js';
 
 /** CustomReasonField bit 2: reject (reference/ovs-pipeline.md, reg0[24..28]). */
@@ -33,24 +38,79 @@ export function protoOf(p: L4Protocol): Proto {
 const dstPortNxm: Record<L4Protocol, string> = { TCP: 'NXM_OF_TCP_DST', UDP: 'NXM_OF_UDP_DST', SCTP: 'OXM_OF_SCTP_DST' };
 const ipProto: Record<L4Protocol, number> = { TCP: 6, UDP: 17, SCTP: 132 };
 
-export function serviceGroup(svc: ServiceFrontend, groupId: number): Group {
-  const affinity = svc.sessionAffinityTimeout !== undefined;
+/** `ip:port`: an Endpoint's identity within a ServicePort (its EndpointDNAT flow and its bucket). */
+export function endpointKey(ep: Pick<ServiceEndpoint, 'ip' | 'port'>): string {
+  return `${ep.ip}:${ep.port}`;
+}
+
+/**
+ * The Endpoints of a ServicePort, one per `ip:port` in list order. A duplicate (the same Pod in two slices mid-update)
+ * would otherwise get a second bucket, doubling its share; it is local if any copy is.
+ */
+export function uniqueEndpoints(endpoints: readonly ServiceEndpoint[]): Map<string, ServiceEndpoint> {
+  const out = new Map<string, ServiceEndpoint>();
+  for (const ep of endpoints) {
+    const k = endpointKey(ep);
+    const had = out.get(k);
+    if (!had) out.set(k, ep);
+    else if (ep.isLocal && !had.isLocal) out.set(k, { ...had, isLocal: true });
+  }
+  return out;
+}
+
+/** OpenFlow 1.5 bucket ids run up to OFPG15_BUCKET_MAX (0xffffff00); above are first/last/all. */
+const BUCKET_ID_MAX = 0xffffff00;
+
+/** FNV-1a, 32 bits (as the compiler's object ids). */
+function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * The bucket id of an Endpoint: a hash of `ip:port`, probing upwards past ids `taken` by other Endpoints of the
+ * group. Derived from the Endpoint rather than its position, so adding or removing one Endpoint leaves every other
+ * bucket as it is (OVS's hash selection scores buckets by id, so their connections keep their bucket too). Only on
+ * a collision (about 1% of 10,000-Endpoint groups hold one) does the id depend on which Endpoint came first.
+ */
+export function endpointBucketId(key: string, taken: (id: number) => boolean): number {
+  let id = fnv1a32(key) % (BUCKET_ID_MAX + 1);
+  while (taken(id)) id = id === BUCKET_ID_MAX ? 0 : id + 1;
+  return id;
+}
+
+/** One Endpoint's bucket: load its IP and port, then EndpointDNAT (or ServiceLB, to learn affinity). */
+export function endpointBucket(ep: Pick<ServiceEndpoint, 'ip' | 'port'>, affinity: boolean, id: number): Bucket {
   return {
-    id: groupId,
-    type: 'select',
-    buckets: svc.endpoints.map((ep, i) => ({
-      id: i,
-      weight: 100,
-      actions: [
-        act.loadRegField(EndpointIPField, parseIpv4(ep.ip)),
-        act.loadRegField(EndpointPortField, ep.port),
-        act.resubmit(affinity ? Table.ServiceLB : Table.EndpointDNAT),
-      ],
-    })),
+    id,
+    weight: 100,
+    actions: [
+      act.loadRegField(EndpointIPField, parseIpv4(ep.ip)),
+      act.loadRegField(EndpointPortField, ep.port),
+      act.resubmit(affinity ? Table.ServiceLB : Table.EndpointDNAT),
+    ],
   };
 }
 
-export function serviceFlows(svc: ServiceFrontend, groupId: number, cookie: bigint): Flow[] {
+/** The select group, as a fresh compile builds it (the compiler keeps buckets across changes instead). */
+export function serviceGroup(svc: ServiceFrontend, groupId: number): Group {
+  const affinity = svc.sessionAffinityTimeout !== undefined;
+  const taken = new Set<number>();
+  const buckets: Bucket[] = [];
+  for (const [key, ep] of uniqueEndpoints(svc.endpoints)) {
+    const id = endpointBucketId(key, (n) => taken.has(n));
+    taken.add(id);
+    buckets.push(endpointBucket(ep, affinity, id));
+  }
+  return { id: groupId, type: 'select', buckets };
+}
+
+/** The ServiceLB flows of a ServicePort: per VIP, select (or reject without Endpoints) and, with affinity, learn. */
+export function serviceFrontendFlows(svc: ServiceFrontend, groupId: number, cookie: bigint): Flow[] {
   const proto = protoOf(svc.protocol);
   const flows: Flow[] = [];
   const affinity = svc.sessionAffinityTimeout;
@@ -99,33 +159,38 @@ export function serviceFlows(svc: ServiceFrontend, groupId: number, cookie: bigi
       );
     }
   }
-  const seen = new Set<string>();
-  for (const ep of svc.endpoints) {
-    const id = `${ep.ip}:${ep.port}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const epIP = parseIpv4(ep.ip);
-    flows.push(
-      flow(Table.EndpointDNAT, Priority.normal, cookie, match().proto(proto).regValue(EndpointIPField, epIP).regValue(EpUnionField, (EpSelectedRegMark.value << 16) | ep.port), [
-        act.ct({
-          commit: true,
-          zone: CT_ZONE,
-          table: Table.AntreaPolicyEgressRule,
-          nat: { kind: 'dst', ip: epIP, port: ep.port },
-          exec: [act.set('ct_mark', ServiceCTMark.value, ServiceCTMark.mask)],
-        }),
-      ]),
-    );
-  }
-  const hairpin = new Set(svc.endpoints.filter((e) => e.isLocal).map((e) => e.ip));
-  for (const ip of hairpin) {
-    flows.push(
-      flow(Table.HairpinSNAT, Priority.normal, cookie, match().ip().nwSrc(ip).nwDst(ip), [
-        act.setIp('nw_src', HAIRPIN_VIRTUAL_IP),
-        act.loadReg(HairpinRegMark),
-        act.goto(Table.L2ForwardingOut),
-      ]),
-    );
-  }
+  return flows;
+}
+
+/** An Endpoint's EndpointDNAT flow: commit, DNAT to it, mark the connection as a Service's. */
+export function endpointDnatFlow(protocol: L4Protocol, ep: Pick<ServiceEndpoint, 'ip' | 'port'>, cookie: bigint): Flow {
+  const epIP = parseIpv4(ep.ip);
+  return flow(Table.EndpointDNAT, Priority.normal, cookie, match().proto(protoOf(protocol)).regValue(EndpointIPField, epIP).regValue(EpUnionField, (EpSelectedRegMark.value << 16) | ep.port), [
+    act.ct({
+      commit: true,
+      zone: CT_ZONE,
+      table: Table.AntreaPolicyEgressRule,
+      nat: { kind: 'dst', ip: epIP, port: ep.port },
+      exec: [act.set('ct_mark', ServiceCTMark.value, ServiceCTMark.mask)],
+    }),
+  ]);
+}
+
+/** A local Endpoint IP's HairpinSNAT flow: a Pod reaching itself through the Service gets the virtual IP as source. */
+export function hairpinFlow(ip: string, cookie: bigint): Flow {
+  return flow(Table.HairpinSNAT, Priority.normal, cookie, match().ip().nwSrc(ip).nwDst(ip), [
+    act.setIp('nw_src', HAIRPIN_VIRTUAL_IP),
+    act.loadReg(HairpinRegMark),
+    act.goto(Table.L2ForwardingOut),
+  ]);
+}
+
+/** Every flow of a ServicePort, as a fresh compile builds it. */
+export function serviceFlows(svc: ServiceFrontend, groupId: number, cookie: bigint): Flow[] {
+  const eps = uniqueEndpoints(svc.endpoints);
+  const flows = serviceFrontendFlows(svc, groupId, cookie);
+  for (const ep of eps.values()) flows.push(endpointDnatFlow(svc.protocol, ep, cookie));
+  const hairpin = new Set([...eps.values()].filter((e) => e.isLocal).map((e) => e.ip));
+  for (const ip of hairpin) flows.push(hairpinFlow(ip, cookie));
   return flows;
 }

@@ -75,8 +75,35 @@ export function toApiError(err: unknown, what: string): ApiError {
     }
     // Connection-level failures (FetchError with a system code): the server could not be reached or went away.
     if (typeof e.code === 'string' || e.type === 'system' || e.name === 'FetchError') {
-      return new ApiError(statusForCode(503, `${what}: cannot reach the API server: ${describeError(err)}`));
+      return new ApiError(statusForCode(503, `${what}: cannot reach the API server${unreachableReason(err)}`));
     }
   }
   return new ApiError(statusForCode(500, `${what}: ${describeError(err)}`));
+}
+
+/**
+ * ` at ORIGIN: connection refused (ECONNREFUSED)` for node-fetch's `request to URL failed, reason: connect
+ * ECONNREFUSED HOST:PORT`, which repeats the path the caller already names; other failures keep their message.
+ */
+function unreachableReason(err: unknown): string {
+  const message = describeError(err);
+  const code = (err as { code?: unknown }).code;
+  const m = /^request to (\S+) failed, reason: /.exec(message);
+  let origin = '';
+  if (m) {
+    try {
+      origin = new URL(m[1] as string).origin;
+    } catch {
+      origin = '';
+    }
+  }
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ENOTFOUND: 'host name not found',
+  };
+  if (origin && typeof code === 'string' && words[code]) return ` at ${origin}: ${words[code]} (${code})`;
+  return `: ${message}`;
 }

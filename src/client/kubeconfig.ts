@@ -44,7 +44,7 @@ export function loadKubeConfig(src: KubeConfigSource = {}): KubeConfig {
       }
     } catch (err) {
       if (err instanceof AntreaError) throw err;
-      throw new AntreaError('ERR_KUBECONFIG', `cannot load kubeconfig${file ? ` ${file}` : ''}: ${describeError(err)}`, {
+      throw new AntreaError('ERR_KUBECONFIG', `cannot load kubeconfig${file ? ` ${file}` : ''}: ${kubeconfigLoadReason(err)}`, {
         ...(file ? { file } : {}),
         cause: err,
       });
@@ -56,7 +56,24 @@ export function loadKubeConfig(src: KubeConfigSource = {}): KubeConfig {
     }
     kc.setCurrentContext(src.context);
   }
-  return prepareCluster(kc);
+  return prepareCluster(kc, typeof src.kubeconfig === 'string' ? src.kubeconfig : undefined);
+}
+
+/**
+ * Why client-node could not load a kubeconfig, in one line: a file-system reason in words, the first line of a YAML
+ * error (js-yaml appends a source excerpt over several lines), and what an empty or non-mapping file means.
+ */
+function kubeconfigLoadReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const fsWords: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied', ENOTDIR: 'a part of the path is not a directory' };
+  if (code && fsWords[code]) return fsWords[code];
+  const message = describeError(err);
+  // client-node reads fields of whatever the YAML held: an empty file or a scalar leaves it reading `undefined`.
+  if (err instanceof TypeError && /Cannot read properties of (undefined|null)/.test(message)) return 'it is empty or not a kubeconfig (a YAML mapping with clusters, contexts and users)';
+  if (/expected a single document/.test(message)) return 'it holds several YAML documents; a kubeconfig is one';
+  if (/null byte is not allowed/.test(message)) return 'not a text file (it holds NUL bytes)';
+  const first = (message.split('\n')[0] ?? message).trim();
+  return /\(\d+:\d+\)$/.test(first) ? `malformed YAML: ${first}` : first;
 }
 
 /** A kubeconfig for one server URL and no credentials. */
@@ -83,9 +100,26 @@ export function serverUrl(kc: KubeConfig): string {
 }
 
 /** Strips a trailing slash from the server URL; allows plain HTTP on loopback only. */
-function prepareCluster(kc: KubeConfig): KubeConfig {
+function prepareCluster(kc: KubeConfig, file?: string): KubeConfig {
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new AntreaError('ERR_KUBECONFIG', 'kubeconfig has no current cluster');
+  const where = `kubeconfig${file ? ` ${file}` : ''}`;
+  if (!cluster) {
+    const ctx = kc.getCurrentContext();
+    const why = !ctx ? 'no current-context is set' : !kc.getContextObject(ctx) ? `its current-context "${ctx}" is not among its contexts` : `the cluster of context "${ctx}" is not among its clusters`;
+    throw new AntreaError('ERR_KUBECONFIG', `${where} has no current cluster: ${why}`, { field: 'current-context', ...(file ? { file } : {}) });
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(cluster.server);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new AntreaError('ERR_KUBECONFIG', `${where}: cluster "${cluster.name}" has server ${JSON.stringify(cluster.server ?? '')}, which is not an http(s) URL`, {
+      field: `clusters.${cluster.name}.server`,
+      ...(file ? { file } : {}),
+    });
+  }
   let fixed: Cluster = cluster;
   if (cluster.server.endsWith('/')) fixed = { ...fixed, server: cluster.server.replace(/\/+$/, '') };
   if (fixed.server.startsWith('http:') && !fixed.skipTLSVerify) {

@@ -5,7 +5,7 @@
  */
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { place, type ConfigProblem, type Location } from './problems.js';
-import { yamlErrorPos, yamlErrorText } from './yamlerrors.js';
+import { distinctYamlErrors, yamlErrorPos, yamlErrorText } from './yamlerrors.js';
 
 export interface ParsedConf {
   text: string;
@@ -29,7 +29,7 @@ export function parseConf(text: string, opts: ParseConfOptions): ParsedConf {
   const mapLine = opts.mapLine ?? ((l: number) => l);
   const keyLines = new Map<string, number>();
   const problems: ConfigProblem[] = [];
-  for (const err of doc.errors) {
+  for (const err of distinctYamlErrors(doc.errors)) {
     const pos = yamlErrorPos(err);
     const line = pos ? mapLine(pos.line) : undefined;
     const where = pos ? `line ${pos.line}, column ${pos.col} of ${opts.loc.conf ?? 'the conf'}` : (opts.loc.conf ?? 'the conf');

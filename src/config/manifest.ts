@@ -12,7 +12,7 @@ import { splitDocuments, type DocumentChunk } from './documents.js';
 import { LineIndex } from './lines.js';
 import { place, type ConfigProblem, type Location } from './problems.js';
 import { CONF_FILE, type ComponentName } from './schema.js';
-import { yamlErrorPos, yamlErrorText } from './yamlerrors.js';
+import { distinctYamlErrors, yamlErrorPos, yamlErrorText } from './yamlerrors.js';
 
 export const CONFIGMAP_NAMESPACE = 'kube-system';
 export const CONFIGMAP_NAME = 'antrea-config';
@@ -216,7 +216,7 @@ export function splitConfLines(value: string): string[] {
 }
 
 function syntaxProblems(doc: Document.Parsed, chunk: DocumentChunk, loc: Location): ConfigProblem[] {
-  return doc.errors.slice(0, 3).map((err) => {
+  return distinctYamlErrors(doc.errors).slice(0, 3).map((err) => {
     const pos = yamlErrorPos(err);
     const line = pos ? chunk.startLine + pos.line - 1 : chunk.startLine;
     return place(

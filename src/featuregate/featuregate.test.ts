@@ -143,6 +143,7 @@ describe('--feature-gates strings', () => {
       ['AlphaOne', 'missing bool value for AlphaOne'],
       ['BetaOne', 'invalid value of BetaOne=maybe: must be true or false'],
     ]);
+    assert.deepEqual(parseGateString(' =true').problems.map((p) => p.message), ['missing gate name before "=true"'], 'an empty name is not a gate called ""');
   });
 
   test('accepts exactly the spellings of Go strconv.ParseBool', () => {

@@ -73,6 +73,10 @@ export function parseGateString(text: string): { values: Record<string, boolean>
     }
     const name = item.slice(0, eq).trim();
     const valueText = item.slice(eq + 1).trim();
+    if (name === '') {
+      problems.push({ severity: 'error', code: 'ERR_INVALID_GATE_VALUE', message: `missing gate name before "=${valueText}"` });
+      continue;
+    }
     const value = parseBool(valueText);
     if (value === undefined) {
       problems.push({

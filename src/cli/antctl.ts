@@ -3,8 +3,8 @@ import { checkFeatureGates, getUsage, listFeatureGates, manifestGateStatuses, re
 import { flowsCommand } from './flows.js';
 import { traceflowCommand } from './traceflow.js';
 import { getLiveFeatureGates } from './live.js';
-import { getStats, isStatsResource } from './stats.js';
-import { EXIT_USAGE, oneOf, parseFlags, processIO, runCommand, UsageError, type CliIO } from './io.js';
+import { getStats, isStatsResource, statsKinds } from './stats.js';
+import { EXIT_USAGE, noMoreArgs, oneOf, parseFlags, processIO, runCommand, unknownCommand, type CliIO } from './io.js';
 
 const usage = `usage: antctl COMMAND [ARGS]
 
@@ -38,21 +38,30 @@ export async function antctl(argv: string[], io: CliIO): Promise<number> {
       if (sub === 'list') return listFeatureGates(io, rest);
       if (sub === 'check') return checkFeatureGates(io, rest);
       if (sub === 'set') return setFeatureGatesCommand(io, rest);
-      throw new UsageError(`unknown featuregates command ${JSON.stringify(sub ?? '')}\n${usage}`);
+      if (sub === '-h' || sub === '--help') return help(io);
+      throw unknownCommand('featuregates command', sub, ['list', 'check', 'set']);
     }
     if (command === 'get') {
       if (sub === 'featuregates' || sub === 'featuregate' || sub === 'fg') return getFeatureGates(io, rest);
       if (isStatsResource(sub)) return getStats(io, sub, rest);
-      throw new UsageError(`unknown resource ${JSON.stringify(sub ?? '')} for get\n${usage}`);
+      if (sub === '-h' || sub === '--help') return help(io);
+      throw unknownCommand('resource for get', sub, ['featuregates', ...Object.keys(statsKinds)]);
     }
     if (command === 'flows') return flowsCommand(io, sub === undefined ? [] : [sub, ...rest]);
     if (command === 'traceflow' || command === 'tf') return traceflowCommand(io, sub === undefined ? [] : [sub, ...rest]);
     if (command === 'version') {
+      parseFlags(sub === undefined ? [] : [sub, ...rest], {}, 'usage: antctl version');
+      noMoreArgs(sub === undefined ? [] : [sub, ...rest], 0, 'version takes no arguments');
       io.stdout('antctl antrea-ts 0.1.0 (Antrea v1.5.0 feature gates)\n');
       return 0;
     }
-    throw new UsageError(`unknown command ${JSON.stringify(command)}\n${usage}`);
+    throw unknownCommand('command', command, ['featuregates', 'get', 'traceflow', 'flows', 'version']);
   });
+}
+
+function help(io: CliIO): number {
+  io.stdout(usage);
+  return 0;
 }
 
 async function getFeatureGates(io: CliIO, args: string[]): Promise<number> {
@@ -61,7 +70,7 @@ async function getFeatureGates(io: CliIO, args: string[]): Promise<number> {
     { manifest: { type: 'string' }, kubeconfig: { type: 'string' }, release: { type: 'string' }, output: { type: 'string', short: 'o' } },
     getUsage,
   );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${getUsage}`);
+  noMoreArgs(positionals, 0, 'get featuregates takes no NAME');
   const output = oneOf(values.output, ['table', 'json'] as const, '-o', 'table');
   const rows = values.manifest
     ? manifestGateStatuses(io, values.manifest, releaseFlag(values.release))

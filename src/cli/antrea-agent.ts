@@ -6,6 +6,7 @@
  * on one machine exercising a real control plane at scale. Driving the host's own Open vSwitch (the `system`
  * datapath of a real Node) is not available yet: `--datapath ovs` says so and exits.
  */
+import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { agentModules, startAgent } from '../agent/index.js';
 import type { NodeDatapath } from '../agent/nodedatapath.js';
@@ -13,7 +14,7 @@ import { ruleStatsFromConjMetrics } from '../agent/stats/counters.js';
 import { HttpClient } from '../client/http.js';
 import { SimCluster } from '../datapath/sim/cluster.js';
 import { AntreaError } from '../util/errors.js';
-import { EXIT_OK, oneOf, parseFlags, processIO, runCommand, UsageError, type CliIO } from './io.js';
+import { EXIT_OK, noMoreArgs, oneOf, parseFlags, processIO, runCommand, type CliIO } from './io.js';
 import { loadConfOrFail, processLogger, untilStopped } from './process-common.js';
 
 const usage = 'usage: antrea-agent --datapath sim|ovs [--config FILE] [--kubeconfig FILE] [--node-name NAME] [--log-level error|warn|info|debug]';
@@ -25,7 +26,7 @@ export async function antreaAgent(argv: string[], io: CliIO): Promise<number> {
       { config: { type: 'string' }, kubeconfig: { type: 'string' }, 'node-name': { type: 'string' }, datapath: { type: 'string' }, 'log-level': { type: 'string', short: 'v' } },
       usage,
     );
-    if (positionals.length > 0) throw new UsageError(`no positional arguments are supported\n${usage}`);
+    noMoreArgs(positionals, 0, 'antrea-agent takes only flags');
     const datapath = oneOf(values.datapath, ['sim', 'ovs'] as const, '--datapath', 'ovs');
     if (datapath === 'ovs') {
       throw new AntreaError(
@@ -34,14 +35,16 @@ export async function antreaAgent(argv: string[], io: CliIO): Promise<number> {
         { field: 'datapath' },
       );
     }
-    const resolved = loadConfOrFail(io, values.config ?? '/etc/antrea/antrea-agent.conf', 'agent');
+    const resolved = loadConfOrFail(io, resolve(io.cwd, values.config ?? '/etc/antrea/antrea-agent.conf'), 'agent');
     if (resolved.component !== 'agent') throw new AntreaError('ERR_INTERNAL', 'loaded the wrong conf');
     const nodeName = values['node-name'] ?? io.env.NODE_NAME ?? hostname();
     const logger = processLogger(io, values['log-level']);
-    const client = new HttpClient({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), logger });
+    const client = new HttpClient({ ...(values.kubeconfig ? { kubeconfig: resolve(io.cwd, values.kubeconfig) } : {}), logger });
     const sim = new SimCluster({ logger: logger.child({ component: 'datapath' }) });
     const controller = new AbortController();
     io.stopSignal?.addEventListener('abort', () => controller.abort(), { once: true });
+    // Ctrl-C or SIGTERM while the agent still waits for its Node (an unreachable API server, say) is a stop the
+    // user asked for, not a failure: it exits 0 without an error line, as it does once running.
     const agent = await startAgent({
       nodeName,
       client,
@@ -62,7 +65,13 @@ export async function antreaAgent(argv: string[], io: CliIO): Promise<number> {
           policyRuleStats: async () => ruleStatsFromConjMetrics(node.ruleMetrics(), (id) => node.compiler.ruleIDOf(id)),
         };
       },
+    }).catch(async (err: unknown) => {
+      if (!controller.signal.aborted) throw err;
+      await sim.close();
+      await client.close();
+      return undefined;
     });
+    if (!agent) return EXIT_OK;
     await untilStopped(io);
     await agent.stop();
     await sim.close();

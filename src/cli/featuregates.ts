@@ -1,5 +1,5 @@
 /** `antctl featuregates list|check|set` and `antctl get featuregates`. */
-import { renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseGateString } from '../featuregate/index.js';
 import { featuresAt, IMPLEMENTED_RELEASE, normaliseRelease, stageLabel, type FeatureAtRelease, type FeatureGateStatus } from '../features/index.js';
@@ -12,8 +12,8 @@ import {
   setFeatureGates,
   type ConfigProblem,
 } from '../config/index.js';
-import { describeError } from '../util/errors.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, ReportedFailure, UsageError, oneOf, parseFlags, type CliIO } from './io.js';
+import { AntreaError, describeError } from '../util/errors.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, ReportedFailure, UsageError, noMoreArgs, oneOf, parseFlags, type CliIO } from './io.js';
 import { renderMarkdownTable, renderTable } from './table.js';
 
 export const listUsage = 'usage: antctl featuregates list [--release vX.Y.Z] [-o table|json|markdown]';
@@ -32,7 +32,7 @@ const componentLabel = (f: FeatureAtRelease) =>
 
 export function listFeatureGates(io: CliIO, args: string[]): number {
   const { values, positionals } = parseFlags(args, { release: { type: 'string' }, output: { type: 'string', short: 'o' } }, listUsage);
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${listUsage}`);
+  noMoreArgs(positionals, 0, 'featuregates list takes no arguments');
   const output = oneOf(values.output, ['table', 'json', 'markdown'] as const, '-o', 'table');
   const features = featuresAt(releaseFlag(values.release));
   if (output === 'json') {
@@ -145,7 +145,8 @@ export function checkFeatureGates(io: CliIO, args: string[]): number {
     { release: { type: 'string' }, os: { type: 'string' }, kernel: { type: 'string' }, output: { type: 'string', short: 'o' } },
     checkUsage,
   );
-  if (positionals.length !== 1) throw new UsageError(`check takes exactly one MANIFEST\n${checkUsage}`);
+  if (positionals.length === 0) throw new UsageError('featuregates check needs a MANIFEST file', { field: 'MANIFEST' });
+  noMoreArgs(positionals, 1, 'featuregates check takes one MANIFEST');
   const output = oneOf(values.output, ['text', 'json'] as const, '-o', 'text');
   const os = oneOf(values.os, osValues, '--os', 'linux');
   if (values.kernel !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(values.kernel)) throw new UsageError(`--kernel must look like 5.4, not ${JSON.stringify(values.kernel)}`);
@@ -185,13 +186,14 @@ export const setUsage = 'usage: antctl featuregates set MANIFEST Name=bool[,Name
 
 export function setFeatureGatesCommand(io: CliIO, args: string[]): number {
   const { values, positionals } = parseFlags(args, { component: { type: 'string' }, release: { type: 'string' } }, setUsage);
-  if (positionals.length !== 2) throw new UsageError(`set takes a MANIFEST and Name=bool pairs\n${setUsage}`);
+  if (positionals.length < 2) throw new UsageError(`featuregates set needs a MANIFEST and Name=bool pairs${positionals.length === 1 ? ` after ${JSON.stringify(positionals[0])}` : ''}`, { field: positionals.length === 0 ? 'MANIFEST' : 'Name=bool' });
+  noMoreArgs(positionals, 2, 'give several gates as one comma-separated argument, e.g. Egress=true,Traceflow=false');
   const [path, spec] = positionals as [string, string];
   const component = values.component === undefined ? undefined : oneOf(values.component, ['agent', 'controller'] as const, '--component', 'agent');
   const release = releaseFlag(values.release);
   const parsed = parseGateString(spec);
   if (parsed.problems.length > 0) throw new UsageError(parsed.problems.map((p) => p.message).join('; '));
-  if (Object.keys(parsed.values).length === 0) throw new UsageError(`no Name=bool pair given\n${setUsage}`);
+  if (Object.keys(parsed.values).length === 0) throw new UsageError(`no Name=bool pair in ${JSON.stringify(spec)}`, { field: 'Name=bool' });
   const absolute = resolve(io.cwd, path);
   const read = readText(absolute);
   if ('problem' in read) {
@@ -204,15 +206,36 @@ export function setFeatureGatesCommand(io: CliIO, args: string[]): number {
     if (!result.problems.some((p) => p.severity === 'error')) io.stdout(`${path}: no change, the gates already have these values\n`);
     return problemsExit(result.problems);
   }
-  writeFileAtomic(absolute, result.text);
+  writeFileAtomic(absolute, result.text, path);
   io.stdout(`${path}: set ${Object.entries(parsed.values).map(([k, v]) => `${k}=${v}`).join(',')}${component ? ` (${component} only)` : ''}\n`);
   return EXIT_OK;
 }
 
-function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.antctl-${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+/**
+ * Replaces the manifest's content in one step, so that a failure never leaves it half written. The rename goes to the
+ * symlink's target (renaming over the link would turn it into a copy that its target no longer follows), and the new
+ * file keeps the old one's mode (a 0600 manifest must not become world-readable).
+ */
+function writeFileAtomic(path: string, text: string, typed: string): void {
+  let target = path;
+  let mode: number | undefined;
+  try {
+    target = realpathSync(path);
+    mode = statSync(target).mode & 0o7777;
+  } catch {
+    // Read a moment ago; if it went away meanwhile, the write below says so.
+  }
+  const tmp = `${target}.antctl-${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text, mode === undefined ? {} : { mode });
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'no space left on device' : describeError(err);
+    throw new AntreaError('ERR_WRITE_FILE', `cannot write ${typed}: ${why}; the file is unchanged`, { file: typed, cause: err });
+  }
 }
 
 export const getUsage = 'usage: antctl get featuregates [--manifest FILE] [--kubeconfig FILE] [-o table|json]';

@@ -5,8 +5,9 @@
  */
 import { createWriteStream } from 'node:fs';
 import { isIP } from 'node:net';
+import { AntreaError, describeError } from '../util/errors.js';
 import { IpfixCollector, recordToJsonLine, type CollectorOptions, type DataRecord } from '../ipfix/index.js';
-import { EXIT_OK, parseFlags, UsageError, type CliIO } from './io.js';
+import { EXIT_OK, noMoreArgs, parseFlags, unknownCommand, UsageError, type CliIO } from './io.js';
 
 export const flowsUsage = `usage: antctl flows collect --listen HOST:PORT[:tcp|udp] [--count N]
       receives IPFIX (both tcp and udp unless one is named) and prints one JSON object per flow record;
@@ -22,7 +23,7 @@ export interface ListenAddr {
 /** `HOST:PORT[:tcp|udp]`; an IPv6 host in brackets (`[::1]:4739:udp`); port 0 picks a free one. */
 export function parseListen(text: string): ListenAddr {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})(?::([a-z]+))?$/.exec(text);
-  if (!m) throw new UsageError(`--listen ${JSON.stringify(text)} is not HOST:PORT[:tcp|udp]\n${flowsUsage}`);
+  if (!m) throw new UsageError(`--listen ${JSON.stringify(text)} is not HOST:PORT[:tcp|udp]`);
   const host = (m[1] ?? m[2]) as string;
   if (m[1] !== undefined && isIP(host) !== 6) throw new UsageError(`--listen: ${JSON.stringify(host)} in brackets is not an IPv6 address`);
   const port = Number(m[3]);
@@ -39,18 +40,18 @@ export async function flowsCommand(io: CliIO, args: string[]): Promise<number> {
     io.stdout(`${flowsUsage}\n`);
     return EXIT_OK;
   }
-  if (sub !== 'collect') throw new UsageError(`unknown flows command ${JSON.stringify(sub ?? '')}\n${flowsUsage}`);
+  if (sub !== 'collect') throw unknownCommand('flows command', sub, ['collect']);
   return collect(io, rest);
 }
 
 async function collect(io: CliIO, args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, { listen: { type: 'string' }, count: { type: 'string' } }, flowsUsage);
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${flowsUsage}`);
-  if (values.listen === undefined) throw new UsageError(`--listen is required\n${flowsUsage}`);
+  noMoreArgs(positionals, 0, 'flows collect takes only flags');
+  if (values.listen === undefined) throw new UsageError('--listen HOST:PORT is required', { field: 'listen' });
   const listen = parseListen(values.listen);
   let count = Infinity;
   if (values.count !== undefined) {
-    if (!/^\d+$/.test(values.count) || Number(values.count) < 1) throw new UsageError(`--count must be a positive integer, not ${JSON.stringify(values.count)}`);
+    if (!/^\d+$/.test(values.count) || Number(values.count) < 1 || !Number.isSafeInteger(Number(values.count))) throw new UsageError(`--count must be a positive integer, not ${JSON.stringify(values.count)}`);
     count = Number(values.count);
   }
   if (io.stopSignal?.aborted) return EXIT_OK;
@@ -79,7 +80,9 @@ async function collect(io: CliIO, args: string[]): Promise<number> {
   const onStop = () => finish();
   io.stopSignal?.addEventListener('abort', onStop, { once: true });
   try {
-    await collector.start();
+    await collector.start().catch((err: unknown) => {
+      throw listenError(values.listen as string, err);
+    });
     const addr = collector.address();
     const bound = [addr.tcp ? `tcp ${fmt(addr.tcp.address, addr.tcp.port)}` : '', addr.udp ? `udp ${fmt(addr.udp.address, addr.udp.port)}` : ''].filter(Boolean).join(', ');
     io.stderr(`listening for IPFIX on ${bound}\n`);
@@ -89,6 +92,20 @@ async function collect(io: CliIO, args: string[]): Promise<number> {
     await collector.close();
   }
   return EXIT_OK;
+}
+
+/** Why a listener could not be opened, in one line naming the flag; the system code stays for searching. */
+function listenError(listen: string, err: unknown): AntreaError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the port is in use',
+    EADDRNOTAVAIL: 'the address is not one of this host',
+    EACCES: 'permission denied (ports below 1024 need root)',
+    ENOTFOUND: 'the host name does not resolve',
+    EAI_AGAIN: 'the host name does not resolve',
+  };
+  const reason = code && why[code] ? `${why[code]} (${code})` : describeError(err);
+  return new AntreaError('ERR_LISTEN', `--listen ${listen}: cannot listen: ${reason}`, { field: 'listen', cause: err });
 }
 
 function fmt(host: string, port: number): string {

@@ -7,7 +7,7 @@ import { statsGvr, type NetworkPolicyStats } from '../apis/stats.js';
 import { HttpClient } from '../client/http.js';
 import type { ApiClient } from '../client/types.js';
 import { findKubeconfig } from '../local/paths.js';
-import { oneOf, parseFlags, UsageError, type CliIO } from './io.js';
+import { checkName, checkNamespace, noMoreArgs, oneOf, parseFlags, UsageError, type CliIO } from './io.js';
 import { renderTable } from './table.js';
 
 export const statsKinds = {
@@ -43,11 +43,13 @@ export async function getStats(io: CliIO, resource: StatsResource, args: string[
     { namespace: { type: 'string', short: 'n' }, 'all-namespaces': { type: 'boolean', short: 'A' }, output: { type: 'string', short: 'o' }, kubeconfig: { type: 'string' } },
     statsUsage,
   );
-  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}\n${statsUsage}`);
+  noMoreArgs(positionals, 1, `get ${resource} takes at most one NAME`);
   const output = oneOf(values.output, ['table', 'json'] as const, '-o', 'table');
   const spec = statsKinds[resource];
   const all = values['all-namespaces'] === true;
   if (all && values.namespace) throw new UsageError('-n and -A cannot be used together');
+  checkNamespace('-n', values.namespace);
+  checkName('NAME', positionals[0]);
   let api = client;
   if (!api) {
     const kubeconfig = findKubeconfig(values.kubeconfig, io.env, io.cwd);

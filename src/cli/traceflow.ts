@@ -25,7 +25,7 @@ import { isApiError, type ApiClient } from '../client/types.js';
 import type { FeatureGateStatus } from '../features/index.js';
 import { findKubeconfig } from '../local/paths.js';
 import { AntreaError, describeError } from '../util/errors.js';
-import { EXIT_FAILED, oneOf, parseFlags, UsageError, type CliIO } from './io.js';
+import { EXIT_FAILED, noMoreArgs, oneOf, parseFlags, UsageError, type CliIO } from './io.js';
 
 export const traceflowUsage = `usage: antctl traceflow -S NS/POD -D NS/POD|NS/SVC|IP [-f FLOW] [--live-traffic] [--dropped-only] [-t TIMEOUT] [-o yaml|json] [--nowait] [--kubeconfig FILE]
 
@@ -197,12 +197,12 @@ export async function traceflowCommand(io: CliIO, args: string[]): Promise<numbe
     io.stdout(traceflowUsage);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${traceflowUsage}`);
+  noMoreArgs(positionals, 0, 'traceflow takes only flags (-S, -D, -f, ...)');
   const output = oneOf(values.output, ['yaml', 'json'] as const, '-o', 'yaml');
   const live = values['live-traffic'] === true;
   const timeout = values.timeout !== undefined ? parseTimeout(values.timeout) : DEFAULT_TIMEOUT_SECONDS;
-  if (!live && !values.source) throw new UsageError(`please provide a source (-S NS/POD)\n${traceflowUsage}`);
-  if (!live && !values.destination) throw new UsageError(`please provide a destination (-D NS/POD, NS/SVC or IP)\n${traceflowUsage}`);
+  if (!live && !values.source) throw new UsageError('please provide a source (-S NS/POD)', { field: 'source' });
+  if (!live && !values.destination) throw new UsageError('please provide a destination (-D NS/POD, NS/SVC or IP)', { field: 'destination' });
   if (!values.source && !values.destination) throw new UsageError('one of source and destination must be a Pod');
   if (values['dropped-only'] && !live) throw new UsageError('--dropped-only works only with live-traffic Traceflow');
   const packet = parseFlow(values.flow ?? '');

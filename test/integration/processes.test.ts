@@ -43,7 +43,7 @@ test('antrea-controller refuses a bad conf with every problem on one line each',
   assert.match(r.stderr, /featureGates\.Egress/);
   assert.match(r.stderr, /clusterCIDRs/);
   const missing = await capture(antreaController, ['--config', join(dir, 'nope.conf')]);
-  assert.equal(missing.code, 1);
+  assert.equal(missing.code, 2, 'a conf that cannot be read is unreadable input (exit 2), as for antctl featuregates check');
   assert.match(missing.stderr, /cannot read .*nope\.conf/);
 });
 

@@ -137,6 +137,8 @@ const cases: [string, Cli, string[], number, RegExp][] = [
   ['antrea', antrea, ['local', 'up', '--state', 'st-apply', '--apply', 'nope.yaml'], 2, /--apply nope\.yaml: cannot read: no such file or directory/],
   ['antrea', antrea, ['local', 'up', '--state', 'st-apply', '--apply', 'multi.yaml'], 2, /multi\.yaml:\d+: document 3: malformed YAML/],
   ['antrea', antrea, ['local', 'up', '--state', 'st-flows', '--flows', 'no/such/dir/flows.json'], 2, /--flows no\/such\/dir\/flows\.json: cannot open for appending: no such file or directory/],
+  ['antrea', antrea, ['local', 'up', '--state', 'st-gates', '--port', '0', '--feature-gates', 'Foo=true'], 1, /the antrea configuration is not valid: .*featureGates\.Foo: unrecognized feature gate: Foo$/],
+  ['antrea', antrea, ['local', 'up', '--state', 'st-nodes', '--port', '0', '--nodes', '100000'], 2, /--nodes must be between 1 and \d+, not 100000/],
   ['antrea', antrea, ['local', 'apply'], 2, /local apply needs -f FILE/],
   ['antrea', antrea, ['local', 'apply', '-f', 'list.yaml'], 2, /list\.yaml: expected an object with apiVersion, kind and metadata\.name, not a list/],
   ['antrea', antrea, ['local', 'apply', '-f', 'scalar.yaml'], 2, /scalar\.yaml: expected an object .*, not a string/],

@@ -86,7 +86,9 @@ export function resolveLocalConfig(opts: Pick<LocalClusterOptions, 'manifestPath
   const path = opts.manifestPath ?? (opts.manifestText === undefined ? DEFAULT_MANIFEST : undefined);
   let text = opts.manifestText ?? readFileSync(path as string, 'utf8');
   const fail = (lines: string[]) => {
-    throw new AntreaError('ERR_INVALID_CONFIG', `the antrea configuration is not valid:\n${lines.join('\n')}`, path ? { file: path } : {});
+    // One problem reads as one line (the CLI prefixes `error: ` itself); several stay one per line, each complete.
+    const text = lines.length === 1 ? ` ${(lines[0] as string).replace(/^error: /, '')}` : `\n${lines.join('\n')}`;
+    throw new AntreaError('ERR_INVALID_CONFIG', `the antrea configuration is not valid:${text}`, path ? { file: path } : {});
   };
   if (opts.gates && Object.keys(opts.gates).length > 0) {
     const edited = setFeatureGates(text, gatesByComponent(opts.gates), path ? { path } : {});

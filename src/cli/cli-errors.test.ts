@@ -105,6 +105,9 @@ const cases: [string, Cli, string[], number, RegExp][] = [
   ['antctl', antctl, ['traceflow', '-S', 'p', '-D', 'q', '-t'], 2, /-t\/--timeout needs a value/],
   ['antctl', antctl, ['traceflow', '-S', 'p', '-D', 'q', '--nowait=yes'], 2, /--nowait is a switch and takes no value/],
   ['antctl', antctl, ['traceflow', '-D', 'q'], 2, /please provide a source/],
+  ['antctl', antctl, ['traceflow', '-S', 'Bad_NS/pod', '-D', 'q'], 2, /source "Bad_NS\/pod": "Bad_NS" is not a Namespace name/],
+  ['antctl', antctl, ['featuregates', 'check', 'binary.yaml'], 2, /cannot read binary\.yaml: not a text file/],
+  ['antrea-agent', antreaAgent, ['--datapath', 'sim', '--config', 'binary.yaml'], 2, /binary\.yaml: not a text file/],
   // Files: missing, a directory, garbage; the manifest editor's input.
   ['antctl', antctl, ['featuregates', 'check'], 2, /featuregates check needs a MANIFEST file/],
   ['antctl', antctl, ['featuregates', 'check', 'a.yml', 'b.yml'], 2, /unexpected argument "b\.yml"/],

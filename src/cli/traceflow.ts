@@ -25,7 +25,7 @@ import { isApiError, type ApiClient } from '../client/types.js';
 import type { FeatureGateStatus } from '../features/index.js';
 import { findKubeconfig } from '../local/paths.js';
 import { AntreaError, describeError } from '../util/errors.js';
-import { EXIT_FAILED, noMoreArgs, oneOf, parseFlags, UsageError, type CliIO } from './io.js';
+import { checkNamespace, EXIT_FAILED, noMoreArgs, oneOf, parseFlags, UsageError, type CliIO } from './io.js';
 
 export const traceflowUsage = `usage: antctl traceflow -S NS/POD -D NS/POD|NS/SVC|IP [-f FLOW] [--live-traffic] [--dropped-only] [-t TIMEOUT] [-o yaml|json] [--nowait] [--kubeconfig FILE]
 
@@ -113,7 +113,10 @@ export function parseTimeout(text: string): number {
 function splitRef(text: string, what: string): { namespace: string; name: string } {
   const parts = text.split('/');
   if (parts.length === 1 && parts[0]) return { namespace: 'default', name: parts[0] };
-  if (parts.length === 2 && parts[0] && parts[1]) return { namespace: parts[0], name: parts[1] };
+  if (parts.length === 2 && parts[0] && parts[1]) {
+    checkNamespace(`${what} ${JSON.stringify(text)}:`, parts[0]);
+    return { namespace: parts[0], name: parts[1] };
+  }
   throw new UsageError(`${what} should be in the format of Namespace/Name or Name, or an IP address, not ${JSON.stringify(text)}`);
 }
 

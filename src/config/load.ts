@@ -37,7 +37,12 @@ export interface LoadedConf {
 /** Reads a file as text, or returns the one-line problem saying why not. */
 export function readText(path: string): { text: string } | { problem: ConfigProblem } {
   try {
-    return { text: readFileSync(path, 'utf8') };
+    const text = readFileSync(path, 'utf8');
+    // A binary file parses as one odd YAML scalar and would be reported as "no Antrea ConfigMap found".
+    if (text.includes('\u0000')) {
+      return { problem: { severity: 'error', code: 'ERR_FILE_UNREADABLE', message: `cannot read ${path}: not a text file (it holds NUL bytes)`, file: path } };
+    }
+    return { text };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =

@@ -52,7 +52,7 @@ export function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {
   return a.port - b.port;
 }
 
-function ipv4Number(ip: string): number {
+export function ipv4Number(ip: string): number {
   let n = 0;
   for (const part of ip.split('.')) n = n * 256 + Number(part);
   return n;

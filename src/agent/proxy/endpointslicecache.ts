@@ -14,21 +14,18 @@ import { serviceNameLabel } from '../../apis/discovery.js';
 import type { Logger } from '../../util/log.js';
 import { silentLogger } from '../../util/log.js';
 import type { Change } from './changetracker.js';
-import { EndpointsBuilder, isIPv4, sameEndpointsByPort } from './endpoints.js';
+import { isIPv4, sameEndpointsByPort } from './endpoints.js';
+import { MergedSlices, type SliceInfo } from './slicemerge.js';
 import type { EndpointsByPort, ServiceName } from './types.js';
-
-/** The part of a slice the proxy uses; two slices with the same info are the same to it. */
-interface SliceInfo {
-  ports: { name: string; port: number; protocol: string }[];
-  endpoints: { ip: string; nodeName?: string; ready: boolean; serving: boolean; terminating: boolean }[];
-}
 
 interface ServiceSlices {
   applied: Map<string, SliceInfo>;
   /** null: the slice was deleted. */
   pending: Map<string, SliceInfo | null>;
-  /** `applied` merged, kept from the last checkout: it is the next checkout's `previous`. */
-  merged?: EndpointsByPort;
+  /** `applied` merged, updated slice by slice (a one-endpoint change does not re-merge 100 slices). */
+  merge: MergedSlices;
+  /** The merge as of the last checkout: it is the next checkout's `previous`. */
+  merged: EndpointsByPort;
 }
 
 const HOSTNAME_TOPOLOGY_KEY = 'kubernetes.io/hostname';
@@ -85,7 +82,7 @@ export class EndpointSliceCache {
       return false;
     }
     let s = this.services.get(service);
-    if (!s) this.services.set(service, (s = { applied: new Map(), pending: new Map() }));
+    if (!s) this.services.set(service, (s = { applied: new Map(), pending: new Map(), merge: new MergedSlices(service), merged: new Map() }));
     const info = removed ? null : sliceInfo(slice);
     const applied = s.applied.get(name) ?? null;
     if (sameInfo(info, applied)) {
@@ -109,13 +106,14 @@ export class EndpointSliceCache {
     for (const service of this.dirty) {
       const s = this.services.get(service);
       if (!s || s.pending.size === 0) continue;
-      const previous = s.merged ?? merge(service, s.applied);
+      const previous = s.merged;
       for (const [name, info] of s.pending) {
+        s.merge.update(name, s.applied.get(name), info ?? undefined);
         if (info === null) s.applied.delete(name);
         else s.applied.set(name, info);
       }
       s.pending.clear();
-      const current = merge(service, s.applied);
+      const current = s.merge.snapshot();
       s.merged = current;
       if (s.applied.size === 0) this.services.delete(service);
       if (!sameEndpointsByPort(previous, current)) out.push({ key: service, previous, current });
@@ -127,17 +125,6 @@ export class EndpointSliceCache {
   /** The merged endpoints of a Service as applied (for tests and the `/proxy` view). */
   endpoints(service: ServiceName): EndpointsByPort {
     const s = this.services.get(service);
-    return s ? (s.merged ?? merge(service, s.applied)) : new Map();
+    return s ? s.merged : new Map();
   }
-}
-
-/** All slices of a Service merged: each endpoint under each of its slice's ports, duplicates removed. */
-function merge(service: ServiceName, slices: ReadonlyMap<string, SliceInfo>): EndpointsByPort {
-  const b = new EndpointsBuilder();
-  for (const info of slices.values()) {
-    for (const port of info.ports) {
-      for (const e of info.endpoints) b.add(service, port.name, port.protocol, { ...e, port: port.port });
-    }
-  }
-  return b.build();
 }

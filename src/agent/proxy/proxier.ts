@@ -8,14 +8,14 @@
  */
 import type { Endpoints, Service } from '../../apis/core.js';
 import type { EndpointSlice } from '../../apis/discovery.js';
-import type { Datapath, DesiredStateChange, ServiceFrontend } from '../../datapath/types.js';
+import type { Datapath, DesiredStateChange, ServiceEndpoint, ServiceFrontend } from '../../datapath/types.js';
 import { describeError, isAntreaError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { silentLogger } from '../../util/log.js';
 import { ChangeTracker, sameMap, type Change } from './changetracker.js';
 import { endpointsFromEndpoints, sameEndpoints, sameEndpointsByPort } from './endpoints.js';
 import { EndpointSliceCache, sliceService } from './endpointslicecache.js';
-import { usableEndpoints } from './select.js';
+import { UsableEndpoints } from './select.js';
 import { servicePorts, skipReason, skipSet, type ServiceOptions } from './service.js';
 import type { EndpointInfo, EndpointsByPort, PortsByKey, ServicePortInfo, ServicePortKey } from './types.js';
 
@@ -73,8 +73,10 @@ export class Proxier {
   private readonly slices: EndpointSliceCache;
   private readonly serviceMap = new Map<ServicePortKey, ServicePortInfo>();
   private readonly endpointsMap = new Map<ServicePortKey, readonly EndpointInfo[]>();
-  /** What the datapath holds: key → the frontend's fingerprint and summary. */
-  private readonly installed = new Map<ServicePortKey, { fingerprint: string; summary: InstalledFrontend }>();
+  /** What the datapath holds: key → the frontend (absent: adopted from a previous run, unknown) and its summary. */
+  private readonly installed = new Map<ServicePortKey, Installed>();
+  /** The endpoints each ServicePort's frontend takes, rebuilt only where its endpoint list changed. */
+  private readonly usable: UsableEndpoints;
   /** Keys whose last programming failed; retried by the next sync. */
   private readonly retry = new Set<ServicePortKey>();
   /** Optional fields this datapath refused once (ERR_DATAPATH_UNSUPPORTED): left out of every frontend since. */
@@ -88,6 +90,7 @@ export class Proxier {
     this.log = opts.logger ?? silentLogger;
     this.skip = skipSet(opts.skipServices);
     this.slices = new EndpointSliceCache(this.log);
+    this.usable = new UsableEndpoints(opts.nodeName);
   }
 
   // ---- informer adapters' handlers (kube-proxy's ServiceHandler / EndpointsHandler / EndpointSliceHandler)
@@ -172,7 +175,7 @@ export class Proxier {
       // Adopt what a previous run programmed: every key is re-checked, unwanted ones removed, the rest upserted.
       for (const key of await this.opts.restore()) {
         if (this.installed.has(key)) continue;
-        this.installed.set(key, { fingerprint: '', summary: { key, clusterIP: '', port: 0, protocol: '', endpoints: 0 } });
+        this.installed.set(key, { summary: { key, clusterIP: '', port: 0, protocol: '', endpoints: 0 } });
         touched.add(key);
       }
     }
@@ -185,22 +188,23 @@ export class Proxier {
     }
 
     const changes: DesiredStateChange[] = [];
-    const next = new Map<ServicePortKey, { fingerprint: string; summary: InstalledFrontend } | undefined>();
+    const next = new Map<ServicePortKey, Installed | undefined>();
     for (const key of touched) {
       const svc = this.serviceMap.get(key);
       if (!svc) {
+        this.usable.delete(key);
         if (this.installed.has(key)) {
           changes.push({ kind: 'service', op: 'remove', key });
           next.set(key, undefined);
         }
         continue;
       }
-      const frontend = this.frontend(svc, this.endpointsMap.get(key) ?? []);
-      const fingerprint = JSON.stringify(frontend);
-      if (this.installed.get(key)?.fingerprint === fingerprint) continue;
+      const frontend = this.frontend(key, svc, this.endpointsMap.get(key) ?? []);
+      const had = this.installed.get(key)?.frontend;
+      if (had && sameFrontend(had, frontend)) continue;
       const { programmed, dropped } = this.strip(frontend);
       changes.push({ kind: 'service', op: 'upsert', service: programmed });
-      next.set(key, { fingerprint, summary: summaryOf(key, frontend, dropped) });
+      next.set(key, { frontend, summary: summaryOf(key, frontend, dropped) });
     }
     if (changes.length > 0) await this.program(changes, next);
     this.stats.syncs++;
@@ -220,7 +224,7 @@ export class Proxier {
   }
 
   /** Applies in one batch; if the batch fails, one by one, so one bad frontend does not hold back the others. */
-  private async program(changes: DesiredStateChange[], next: Map<ServicePortKey, { fingerprint: string; summary: InstalledFrontend } | undefined>): Promise<void> {
+  private async program(changes: DesiredStateChange[], next: Map<ServicePortKey, Installed | undefined>): Promise<void> {
     const record = (ch: DesiredStateChange) => {
       const key = ch.kind === 'service' ? (ch.op === 'remove' ? ch.key : keyOf(ch.service)) : '';
       const v = next.get(key);
@@ -275,8 +279,8 @@ export class Proxier {
     return { programmed, dropped };
   }
 
-  private frontend(svc: ServicePortInfo, endpoints: readonly EndpointInfo[]): ServiceFrontend {
-    return { ...svc, endpoints: usableEndpoints(endpoints, this.opts.nodeName) };
+  private frontend(key: ServicePortKey, svc: ServicePortInfo, endpoints: readonly EndpointInfo[]): ServiceFrontend {
+    return { ...svc, endpoints: this.usable.get(key, endpoints) };
   }
 
   private ports(svc: Service | undefined): PortsByKey | undefined {
@@ -286,6 +290,27 @@ export class Proxier {
   private changed(): void {
     this.opts.onChange?.();
   }
+}
+
+interface Installed {
+  frontend?: ServiceFrontend;
+  summary: InstalledFrontend;
+}
+
+/**
+ * The frontend's fields but endpoints as JSON (a handful), then endpoints by reference first (see `usable`):
+ * serialising a 10,000-endpoint frontend to compare it was most of a one-endpoint sync.
+ */
+function sameFrontend(a: ServiceFrontend, b: ServiceFrontend): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof ServiceFrontend)[]);
+  for (const k of keys) if (k !== 'endpoints' && JSON.stringify(a[k]) !== JSON.stringify(b[k])) return false;
+  if (a.endpoints.length !== b.endpoints.length) return false;
+  for (let i = 0; i < a.endpoints.length; i++) {
+    const x = a.endpoints[i] as ServiceEndpoint;
+    const y = b.endpoints[i] as ServiceEndpoint;
+    if (x !== y && (x.ip !== y.ip || x.port !== y.port || x.isLocal !== y.isLocal)) return false;
+  }
+  return true;
 }
 
 function nameOf(o: { metadata: { namespace?: string; name?: string } }): string {

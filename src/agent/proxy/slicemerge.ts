@@ -1,0 +1,153 @@
+/**
+ * One Service's EndpointSlices merged incrementally: a slice change updates the endpoints it contributed, so a
+ * one-endpoint change in a Service of 100 slices and 10,000 endpoints costs one slice's worth of work plus copying
+ * the sorted list (references), not re-merging and re-sorting every slice.
+ *
+ * Same result as merging from scratch (`EndpointsBuilder` over the slices in the order they were applied): each
+ * endpoint under each port of its slice, one per `ip:port`; of several copies the one that can take traffic wins
+ * (ready, then serving, then with a Node name), on a tie the copy from the slice applied first (then the first in
+ * that slice); lists sorted by IP, then port.
+ */
+import type { L4Protocol } from '../../datapath/types.js';
+import { ipv4Number } from './endpoints.js';
+import { endpointId, servicePortKey, type EndpointInfo, type EndpointsByPort, type ServiceName, type ServicePortKey } from './types.js';
+
+/** The part of a slice the proxy uses; two slices with the same info are the same to it. */
+export interface SliceInfo {
+  ports: { name: string; port: number; protocol: string }[];
+  endpoints: { ip: string; nodeName?: string; ready: boolean; serving: boolean; terminating: boolean }[];
+}
+
+const PROTOCOLS: ReadonlySet<string> = new Set(['TCP', 'UDP', 'SCTP']);
+
+const rank = (e: EndpointInfo) => (e.ready ? 4 : 0) + (e.serving ? 2 : 0) + (e.nodeName ? 1 : 0);
+
+function sameInfo(a: EndpointInfo | undefined, b: EndpointInfo | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.ip === b.ip && a.port === b.port && a.nodeName === b.nodeName &&
+    a.ready === b.ready && a.serving === b.serving && a.terminating === b.terminating);
+}
+
+const order = (e: EndpointInfo) => ipv4Number(e.ip) * 65536 + e.port;
+
+interface Port {
+  /** Endpoint id → the copy each slice holds (a slice's best copy when it holds several). */
+  copies: Map<string, Map<string, EndpointInfo>>;
+  /** Endpoint id → the copy that wins. */
+  best: Map<string, EndpointInfo>;
+  /** The winners, sorted; replaced (never mutated) when they change, since a snapshot hands it out. */
+  sorted: readonly EndpointInfo[];
+  /** Ids whose winner may have changed since the last snapshot. */
+  touched: Set<string>;
+}
+
+export class MergedSlices {
+  private readonly ports = new Map<ServicePortKey, Port>();
+  /** Slice name → when it was first applied: ties go to the earlier slice, as in a merge in applied order. */
+  private readonly ordinal = new Map<string, number>();
+  private nextOrdinal = 0;
+
+  constructor(private readonly service: ServiceName) {}
+
+  /** A slice went from `before` to `after` (undefined: absent). */
+  update(slice: string, before: SliceInfo | undefined, after: SliceInfo | undefined): void {
+    if (before) this.each(before, (key, id) => this.port(key).copies.get(id)?.delete(slice));
+    if (!after) {
+      this.ordinal.delete(slice);
+    } else {
+      if (!this.ordinal.has(slice)) this.ordinal.set(slice, this.nextOrdinal++);
+      this.each(after, (key, id, ep) => {
+        const p = this.port(key);
+        let copies = p.copies.get(id);
+        if (!copies) p.copies.set(id, (copies = new Map()));
+        const had = copies.get(slice);
+        if (!had || rank(ep) > rank(had)) copies.set(slice, ep);
+      });
+    }
+    const touch = (key: ServicePortKey, id: string) => this.port(key).touched.add(id);
+    if (before) this.each(before, touch);
+    if (after) this.each(after, touch);
+  }
+
+  /** The merged endpoints: ports whose winners did not change keep the same list. */
+  snapshot(): EndpointsByPort {
+    const out = new Map<ServicePortKey, readonly EndpointInfo[]>();
+    for (const [key, p] of this.ports) {
+      if (p.touched.size > 0) this.settle(p);
+      if (p.sorted.length > 0) out.set(key, p.sorted);
+      else if (p.copies.size === 0) this.ports.delete(key);
+    }
+    return out;
+  }
+
+  private each(info: SliceInfo, fn: (key: ServicePortKey, id: string, ep: EndpointInfo) => void): void {
+    for (const port of info.ports) {
+      if (!PROTOCOLS.has(port.protocol)) continue;
+      const key = servicePortKey(this.service, port.name, port.protocol as L4Protocol);
+      for (const e of info.endpoints) {
+        const ep: EndpointInfo = { ...e, port: port.port };
+        fn(key, endpointId(ep), ep);
+      }
+    }
+  }
+
+  private port(key: ServicePortKey): Port {
+    let p = this.ports.get(key);
+    if (!p) this.ports.set(key, (p = { copies: new Map(), best: new Map(), sorted: [], touched: new Set() }));
+    return p;
+  }
+
+  /** Re-decides the touched ids' winners and patches the sorted list (a copy) where they changed. */
+  private settle(p: Port): void {
+    const removed: EndpointInfo[] = [];
+    const upserted: EndpointInfo[] = [];
+    for (const id of p.touched) {
+      const copies = p.copies.get(id);
+      let win: EndpointInfo | undefined;
+      let winOrd = Infinity;
+      for (const [slice, ep] of copies ?? []) {
+        const ord = this.ordinal.get(slice) ?? Infinity;
+        if (!win || rank(ep) > rank(win) || (rank(ep) === rank(win) && ord < winOrd)) {
+          win = ep;
+          winOrd = ord;
+        }
+      }
+      if (copies && copies.size === 0) p.copies.delete(id);
+      const had = p.best.get(id);
+      if (sameInfo(had, win)) continue;
+      if (had) removed.push(had);
+      if (win) {
+        p.best.set(id, win);
+        upserted.push(win);
+      } else p.best.delete(id);
+    }
+    p.touched.clear();
+    if (removed.length === 0 && upserted.length === 0) return;
+    // Few changes: binary-search each into a copy. Many (a first merge, a big slice replaced): rebuild and sort.
+    if (upserted.length + removed.length > 64) {
+      const all = [...p.best.values()].map((e) => ({ n: order(e), e }));
+      all.sort((a, b) => a.n - b.n);
+      p.sorted = all.map((x) => x.e);
+      return;
+    }
+    const next = p.sorted.slice();
+    for (const e of removed) {
+      // `order` is unique per IPv4 ip:port.
+      const at = lowerBound(next, order(e));
+      if (at < next.length && (next[at] as EndpointInfo).ip === e.ip && (next[at] as EndpointInfo).port === e.port) next.splice(at, 1);
+    }
+    for (const e of upserted) next.splice(lowerBound(next, order(e)), 0, e);
+    p.sorted = next;
+  }
+}
+
+/** The first index whose endpoint sorts at or after `n`. */
+function lowerBound(list: readonly EndpointInfo[], n: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (order(list[mid] as EndpointInfo) < n) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

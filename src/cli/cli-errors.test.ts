@@ -8,6 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { antctl } from './antctl.js';
@@ -22,6 +23,8 @@ type Cli = (argv: string[], io: CliIO) => Promise<number>;
 let dir: string;
 let home: string;
 let closedPort: number;
+/** A loopback web server that is not a Kubernetes API: it answers every request with HTML. */
+let notApi: Server;
 
 const kubeconfig = (server: string, context = 'c') =>
   [
@@ -55,6 +58,9 @@ before(async () => {
   home = join(dir, 'home');
   mkdirSync(home);
   closedPort = await freePort();
+  notApi = createHttpServer((_req, res) => res.end('<html>hello</html>'));
+  await new Promise<void>((r) => notApi.listen(0, '127.0.0.1', r));
+  const notApiPort = (notApi.address() as { port: number }).port;
   const files: Record<string, string | Buffer> = {
     'empty.yaml': '',
     'garbage.yaml': '{{{ not yaml\n',
@@ -65,6 +71,7 @@ before(async () => {
     'noname.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {}\n',
     'widget.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: made-by-a-failed-apply\n---\napiVersion: v1\nkind: Widget\nmetadata:\n  name: w\n',
     'closed.kc': kubeconfig(`http://127.0.0.1:${closedPort}`),
+    'notapi.kc': kubeconfig(`http://127.0.0.1:${notApiPort}`),
     'badurl.kc': kubeconfig('not a url'),
     'badctx.kc': kubeconfig(`http://127.0.0.1:${closedPort}`, 'missing'),
     'statefile': 'a file, not a directory\n',
@@ -73,7 +80,10 @@ before(async () => {
   mkdirSync(join(dir, 'dir.yaml'));
   copyFileSync(join(process.cwd(), 'build/yamls/antrea.yml'), join(dir, 'manifest.yml'));
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await new Promise<void>((r) => notApi.close(() => r()));
+});
 
 const run = (cli: Cli, argv: string[]) => capture(cli, argv, { cwd: dir, env: { HOME: home } });
 
@@ -149,6 +159,8 @@ const cases: [string, Cli, string[], number, RegExp][] = [
   ['antrea', antrea, ['local', 'apply', '-f', 'binary.yaml'], 2, /-f binary\.yaml: not a text file/],
   ['antrea', antrea, ['local', 'apply', '-f', 'noname.yaml'], 2, /noname\.yaml: missing metadata\.name/],
   ['antrea', antrea, ['local', 'get'], 2, /local get needs a KIND/],
+  ['antrea', antrea, ['local', 'get', 'pods', '--kubeconfig', 'closed.kc'], 1, /^error: cannot reach the API server at http:\/\/127\.0\.0\.1:\d+: connection refused \(ECONNREFUSED\)$/],
+  ['antrea', antrea, ['local', 'get', 'pods', '--kubeconfig', 'notapi.kc'], 1, /answered 200 with something that is not JSON: is the kubeconfig's server a Kubernetes API\?/],
   ['antrea', antrea, ['local', 'get', 'pods', '', '--kubeconfig', 'closed.kc'], 2, /NAME must not be an empty string/],
   ['antrea', antrea, ['local', 'get', 'pods', '-n', '', '--kubeconfig', 'closed.kc'], 2, /-n needs a Namespace name, not an empty string/],
   ['antrea', antrea, ['local', 'delete', 'pods'], 2, /local delete needs a KIND and a NAME after "pods"/],

@@ -3,7 +3,7 @@
  * discovery documents (`pods`, `pod`, `po`, `Pod`, `endpointslices.discovery.k8s.io`), and Table output.
  */
 import type { GroupVersionResource } from '../apis/meta.js';
-import { AntreaError } from '../util/errors.js';
+import { AntreaError, describeError } from '../util/errors.js';
 
 export interface DiscoveredResource {
   gvr: GroupVersionResource;
@@ -18,9 +18,33 @@ interface ApiResourceList {
   resources: { name: string; singularName?: string; namespaced: boolean; kind: string; shortNames?: string[] }[];
 }
 
+/**
+ * fetch, with a failure to connect turned into one line that names the server and the reason: undici's own is
+ * only "fetch failed", with the reason hidden in `cause`.
+ */
+export async function fetchOrExplain(url: string, init: RequestInit, what: string): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const cause = (err as { cause?: { code?: unknown } }).cause;
+    const code = typeof cause?.code === 'string' ? cause.code : undefined;
+    const words: Record<string, string> = { ECONNREFUSED: 'connection refused', ECONNRESET: 'connection reset', ETIMEDOUT: 'connection timed out', EHOSTUNREACH: 'host unreachable', ENOTFOUND: 'host name not found' };
+    const origin = URL.canParse(url) ? new URL(url).origin : url;
+    const why = (err as Error).name === 'TimeoutError' ? 'no answer in time' : code ? `${words[code] ?? code}${words[code] ? ` (${code})` : ''}` : describeError(cause ?? err);
+    throw new AntreaError('ERR_UNREACHABLE', `cannot reach ${what} at ${origin}: ${why}`, { cause: err });
+  }
+}
+
 async function getJson<T>(url: string, accept = 'application/json'): Promise<T> {
-  const res = await fetch(url, { headers: { accept }, signal: AbortSignal.timeout(15_000) });
-  const body = (await res.json()) as T & { kind?: string; message?: string };
+  const res = await fetchOrExplain(url, { headers: { accept }, signal: AbortSignal.timeout(15_000) }, 'the API server');
+  const text = await res.text();
+  let body: T & { kind?: string; message?: string };
+  try {
+    body = JSON.parse(text) as T & { kind?: string; message?: string };
+  } catch {
+    // Not a Kubernetes API server (a kubeconfig pointing at some other web server, say).
+    throw new AntreaError('ERR_API', `${url} answered ${res.status} with something that is not JSON: is the kubeconfig's server a Kubernetes API?`);
+  }
   if (!res.ok) throw new AntreaError('ERR_API', body.message ?? `${url} answered ${res.status}`);
   return body;
 }

@@ -2,6 +2,7 @@
 import type { FeatureGateStatus } from '../features/index.js';
 import { findKubeconfig } from '../local/paths.js';
 import { UsageError, type CliIO } from './io.js';
+import { fetchOrExplain } from './kubeapi.js';
 
 export async function getLiveFeatureGates(io: CliIO, kubeconfigFlag: string | undefined): Promise<FeatureGateStatus[]> {
   const kubeconfig = findKubeconfig(kubeconfigFlag, io.env, io.cwd);
@@ -10,7 +11,7 @@ export async function getLiveFeatureGates(io: CliIO, kubeconfigFlag: string | un
   }
   const { controllerApiUrl } = await import('./controller-info.js');
   const url = await controllerApiUrl(kubeconfig);
-  const res = await fetch(`${url}/featuregates`, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetchOrExplain(`${url}/featuregates`, { signal: AbortSignal.timeout(10_000) }, 'the antrea-controller');
   if (!res.ok) throw new Error(`the controller at ${url} answered ${res.status} for /featuregates`);
   return (await res.json()) as FeatureGateStatus[];
 }

@@ -4,7 +4,7 @@ import { flowsCommand } from './flows.js';
 import { traceflowCommand } from './traceflow.js';
 import { getLiveFeatureGates } from './live.js';
 import { getStats, isStatsResource, statsKinds } from './stats.js';
-import { EXIT_USAGE, noMoreArgs, oneOf, parseFlags, processIO, runCommand, unknownCommand, type CliIO } from './io.js';
+import { EXIT_USAGE, noMoreArgs, oneOf, parseFlags, processIO, runCommand, unknownCommand, UsageError, type CliIO } from './io.js';
 
 const usage = `usage: antctl COMMAND [ARGS]
 
@@ -72,6 +72,8 @@ async function getFeatureGates(io: CliIO, args: string[]): Promise<number> {
   );
   noMoreArgs(positionals, 0, 'get featuregates takes no NAME');
   const output = oneOf(values.output, ['table', 'json'] as const, '-o', 'table');
+  // One source of truth per answer: with both, one of them would be silently ignored.
+  if (values.manifest !== undefined && values.kubeconfig !== undefined) throw new UsageError('give --manifest FILE or --kubeconfig FILE, not both', { field: 'manifest' });
   const rows = values.manifest
     ? manifestGateStatuses(io, values.manifest, releaseFlag(values.release))
     : await getLiveFeatureGates(io, values.kubeconfig);

@@ -338,6 +338,7 @@ async function get(io: CliIO, args: string[]): Promise<number> {
   const output = oneOf(values.output, ['table', 'json', 'yaml', 'wide'] as const, '-o', 'table');
   checkName('NAME', name);
   checkNamespace('-n', values.namespace);
+  if (values['all-namespaces'] && values.namespace !== undefined) throw new UsageError('-n and -A cannot be used together', { field: 'namespace' });
   const { client, server } = connect(io, values.kubeconfig);
   try {
     const r = resolveKind(await discover(server), kind);

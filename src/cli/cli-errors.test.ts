@@ -126,6 +126,8 @@ const cases: [string, Cli, string[], number, RegExp][] = [
   ['antctl', antctl, ['featuregates', 'set', 'manifest.yml', 'Egress=true', 'Traceflow=true'], 2, /unexpected argument "Traceflow=true": give several gates as one comma-separated argument/],
   ['antctl', antctl, ['featuregates', 'set', 'manifest.yml', '=true'], 2, /missing gate name before "=true"/],
   ['antctl', antctl, ['get', 'featuregates', '--manifest', 'nope.yml'], 2, /cannot read .*nope\.yml: no such file/],
+  ['antctl', antctl, ['get', 'featuregates', '--manifest', 'manifest.yml', '--kubeconfig', 'closed.kc'], 2, /give --manifest FILE or --kubeconfig FILE, not both/],
+  ['antrea', antrea, ['local', 'get', 'pods', '-n', 'demo', '-A', '--kubeconfig', 'closed.kc'], 2, /-n and -A cannot be used together/],
   // Kubeconfigs: unreadable input is exit 2 and one line; an unreachable server is exit 1 and says where.
   ['antctl', antctl, ['get', 'featuregates', '--kubeconfig', 'nope.kc'], 2, /cannot load kubeconfig .*nope\.kc: no such file$/],
   ['antctl', antctl, ['get', 'featuregates', '--kubeconfig', 'dir.yaml'], 2, /cannot load kubeconfig .*dir\.yaml: it is a directory$/],

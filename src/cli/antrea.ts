@@ -339,6 +339,7 @@ async function get(io: CliIO, args: string[]): Promise<number> {
   checkName('NAME', name);
   checkNamespace('-n', values.namespace);
   if (values['all-namespaces'] && values.namespace !== undefined) throw new UsageError('-n and -A cannot be used together', { field: 'namespace' });
+  if (values['all-namespaces'] && name !== undefined) throw new UsageError('a resource cannot be retrieved by NAME across all namespaces: give -n NS instead of -A', { field: 'all-namespaces' });
   const { client, server } = connect(io, values.kubeconfig);
   try {
     const r = resolveKind(await discover(server), kind);

@@ -128,6 +128,8 @@ const cases: [string, Cli, string[], number, RegExp][] = [
   ['antctl', antctl, ['get', 'featuregates', '--manifest', 'nope.yml'], 2, /cannot read .*nope\.yml: no such file/],
   ['antctl', antctl, ['get', 'featuregates', '--manifest', 'manifest.yml', '--kubeconfig', 'closed.kc'], 2, /give --manifest FILE or --kubeconfig FILE, not both/],
   ['antrea', antrea, ['local', 'get', 'pods', '-n', 'demo', '-A', '--kubeconfig', 'closed.kc'], 2, /-n and -A cannot be used together/],
+  ['antrea', antrea, ['local', 'get', 'pods', 'web', '-A', '--kubeconfig', 'closed.kc'], 2, /cannot be retrieved by NAME across all namespaces/],
+  ['antctl', antctl, ['get', 'networkpolicystats', 'np', '-A', '--kubeconfig', 'closed.kc'], 2, /cannot be retrieved by NAME across all namespaces/],
   // Kubeconfigs: unreadable input is exit 2 and one line; an unreachable server is exit 1 and says where.
   ['antctl', antctl, ['get', 'featuregates', '--kubeconfig', 'nope.kc'], 2, /cannot load kubeconfig .*nope\.kc: no such file$/],
   ['antctl', antctl, ['get', 'featuregates', '--kubeconfig', 'dir.yaml'], 2, /cannot load kubeconfig .*dir\.yaml: it is a directory$/],

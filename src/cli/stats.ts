@@ -50,6 +50,7 @@ export async function getStats(io: CliIO, resource: StatsResource, args: string[
   if (all && values.namespace) throw new UsageError('-n and -A cannot be used together');
   checkNamespace('-n', values.namespace);
   checkName('NAME', positionals[0]);
+  if (all && positionals[0] !== undefined) throw new UsageError('a resource cannot be retrieved by NAME across all namespaces: give -n NS instead of -A', { field: 'all-namespaces' });
   let api = client;
   if (!api) {
     const kubeconfig = findKubeconfig(values.kubeconfig, io.env, io.cwd);

@@ -9,9 +9,11 @@
  * 800 buckets; here a group is added (or modified) with a first chunk of buckets and the rest follow as
  * `insert_bucket` lines in the same bundle, so there is no cap. A modified group that the compiler changed bucket by
  * bucket (`FlowDiff.groupBuckets`; bucket ids follow the Endpoint) is patched with remove_bucket/insert_bucket of
- * those bucket ids only, rendering nothing else, so a one-endpoint change costs the same in a 10-endpoint and a
- * 10,000-endpoint Service. Without that detail, a group whose bucket list mostly survives is patched after comparing
- * both renderings.
+ * those bucket ids only, rendering nothing else: what we send for a one-endpoint change is the same in a 10-endpoint
+ * and a 10,000-endpoint Service. What OVS 3.1 does with it is not: insert_bucket clones the group and checks the
+ * whole bucket list for duplicate ids pairwise (ofputil_bucket_check_duplicate_id), measured at ~20 ms in a
+ * 1,000-bucket and ~350 ms in a 10,000-bucket group (remove_bucket: ~20 ms in both, mostly the ovs-ofctl process).
+ * Without the compiler's detail, a group whose bucket list mostly survives is patched after comparing both renderings.
  */
 import type { Bucket, Flow, Group } from '../pipeline/flow.js';
 import type { GroupBucketChange } from '../types.js';

@@ -52,7 +52,7 @@ export class ServiceParts {
   private readonly bucketIds = new Map<number, string>();
   private readonly hairpins = new Map<string, HairpinPart>();
   private affinity = false;
-  /** The previous frontend's Endpoints (a copy) and their buckets, index for index; absent when it had duplicates. */
+  /** The previous frontend's Endpoints and their buckets, index for index; absent when it had duplicates. */
   private list?: { eps: readonly ServiceEndpoint[]; buckets: readonly Bucket[] };
 
   constructor(
@@ -125,7 +125,7 @@ export class ServiceParts {
       }
       middle.push((part as EndpointPart).bucket);
     }
-    const buckets = win ? [...win.head, ...middle, ...win.tail] : middle;
+    const buckets = win ? win.head.concat(middle, win.tail) : middle;
 
     const addedHairpins: HairpinPart[] = [];
     const removedHairpins: HairpinPart[] = [];
@@ -160,8 +160,9 @@ export class ServiceParts {
         for (const h of addedHairpins) this.hairpins.set(hairpinIP(h), h);
         for (const [h, count] of recounted) h.count = count;
         this.affinity = affinity;
-        // Without duplicates, bucket i is Endpoint i's: the next plan can look for its window.
-        this.list = next.size === eps.length || win ? { eps: eps.slice(), buckets } : undefined;
+        // Without duplicates, bucket i is Endpoint i's: the next plan can look for its window. The list is kept, not
+        // copied: desired state handed to the compiler is not changed afterwards (it keeps the frontend too).
+        this.list = next.size === eps.length || win ? { eps, buckets } : undefined;
       },
     };
   }
@@ -172,7 +173,7 @@ export class ServiceParts {
    * head and tail costs a few nanoseconds per Endpoint; keying every Endpoint cost a string and a hash each.
    * Undefined (diff everything) when there is no previous list or the window holds a duplicate.
    */
-  private window(eps: readonly ServiceEndpoint[]): { old: EndpointPart[]; next: Map<string, ServiceEndpoint>; head: readonly Bucket[]; tail: readonly Bucket[] } | undefined {
+  private window(eps: readonly ServiceEndpoint[]): { old: EndpointPart[]; next: Map<string, ServiceEndpoint>; head: Bucket[]; tail: Bucket[] } | undefined {
     const prev = this.list;
     if (!prev) return undefined;
     const a = prev.eps;

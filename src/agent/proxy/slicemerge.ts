@@ -29,16 +29,22 @@ function sameInfo(a: EndpointInfo | undefined, b: EndpointInfo | undefined): boo
 
 const order = (e: EndpointInfo) => ipv4Number(e.ip) * 65536 + e.port;
 
+/** One slice's copy of an endpoint (a slice's best copy when it lists the endpoint twice). */
+interface Copy {
+  readonly slice: string;
+  readonly ep: EndpointInfo;
+}
+
 interface Port {
-  /** Endpoint id → the copy each slice holds (a slice's best copy when it holds several). */
-  copies: Map<string, Map<string, EndpointInfo>>;
-  /** Endpoint id → the copy that wins. */
-  best: Map<string, EndpointInfo>;
+  /** Endpoint id → its copies: one (the usual case, held without an array) or several slices'. */
+  copies: Map<string, Copy | Copy[]>;
   /** The winners, sorted; replaced (never mutated) when they change, since a snapshot hands it out. */
   sorted: readonly EndpointInfo[];
-  /** Ids whose winner may have changed since the last snapshot. */
-  touched: Set<string>;
+  /** Ids whose winner may have changed since the last snapshot, with their sort key. */
+  touched: Map<string, number>;
 }
+
+const copiesOf = (v: Copy | Copy[] | undefined): readonly Copy[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export class MergedSlices {
   private readonly ports = new Map<ServicePortKey, Port>();
@@ -50,22 +56,32 @@ export class MergedSlices {
 
   /** A slice went from `before` to `after` (undefined: absent). */
   update(slice: string, before: SliceInfo | undefined, after: SliceInfo | undefined): void {
-    if (before) this.each(before, (key, id) => this.port(key).copies.get(id)?.delete(slice));
-    if (!after) {
-      this.ordinal.delete(slice);
-    } else {
-      if (!this.ordinal.has(slice)) this.ordinal.set(slice, this.nextOrdinal++);
-      this.each(after, (key, id, ep) => {
-        const p = this.port(key);
-        let copies = p.copies.get(id);
-        if (!copies) p.copies.set(id, (copies = new Map()));
-        const had = copies.get(slice);
-        if (!had || rank(ep) > rank(had)) copies.set(slice, ep);
+    if (before) {
+      this.each(before, (p, id, ep) => {
+        const rest = copiesOf(p.copies.get(id)).filter((c) => c.slice !== slice);
+        if (rest.length === 0) p.copies.delete(id);
+        else p.copies.set(id, rest.length === 1 ? (rest[0] as Copy) : rest);
+        p.touched.set(id, order(ep));
       });
     }
-    const touch = (key: ServicePortKey, id: string) => this.port(key).touched.add(id);
-    if (before) this.each(before, touch);
-    if (after) this.each(after, touch);
+    if (!after) {
+      this.ordinal.delete(slice);
+      return;
+    }
+    if (!this.ordinal.has(slice)) this.ordinal.set(slice, this.nextOrdinal++);
+    this.each(after, (p, id, ep) => {
+      const v = p.copies.get(id);
+      const list = copiesOf(v);
+      const at = list.findIndex((c) => c.slice === slice);
+      if (v === undefined) p.copies.set(id, { slice, ep });
+      else if (at < 0) p.copies.set(id, [...list, { slice, ep }]);
+      else if (rank(ep) > rank((list[at] as Copy).ep)) {
+        const next = [...list];
+        next[at] = { slice, ep };
+        p.copies.set(id, next.length === 1 ? (next[0] as Copy) : next);
+      }
+      p.touched.set(id, order(ep));
+    });
   }
 
   /** The merged endpoints: ports whose winners did not change keep the same list. */
@@ -79,59 +95,66 @@ export class MergedSlices {
     return out;
   }
 
-  private each(info: SliceInfo, fn: (key: ServicePortKey, id: string, ep: EndpointInfo) => void): void {
+  private each(info: SliceInfo, fn: (p: Port, id: string, ep: EndpointInfo) => void): void {
     for (const port of info.ports) {
       if (!PROTOCOLS.has(port.protocol)) continue;
-      const key = servicePortKey(this.service, port.name, port.protocol as L4Protocol);
+      const p = this.port(servicePortKey(this.service, port.name, port.protocol as L4Protocol));
       for (const e of info.endpoints) {
         const ep: EndpointInfo = { ...e, port: port.port };
-        fn(key, endpointId(ep), ep);
+        fn(p, endpointId(ep), ep);
       }
     }
   }
 
   private port(key: ServicePortKey): Port {
     let p = this.ports.get(key);
-    if (!p) this.ports.set(key, (p = { copies: new Map(), best: new Map(), sorted: [], touched: new Set() }));
+    if (!p) this.ports.set(key, (p = { copies: new Map(), sorted: [], touched: new Map() }));
     return p;
+  }
+
+  /** The copy that wins: the best rank, then the earliest slice. */
+  private winner(copies: readonly Copy[]): EndpointInfo | undefined {
+    let win: Copy | undefined;
+    let winOrd = Infinity;
+    for (const c of copies) {
+      const ord = this.ordinal.get(c.slice) ?? Infinity;
+      if (!win || rank(c.ep) > rank(win.ep) || (rank(c.ep) === rank(win.ep) && ord < winOrd)) {
+        win = c;
+        winOrd = ord;
+      }
+    }
+    return win?.ep;
   }
 
   /** Re-decides the touched ids' winners and patches the sorted list (a copy) where they changed. */
   private settle(p: Port): void {
     const removed: EndpointInfo[] = [];
     const upserted: EndpointInfo[] = [];
-    for (const id of p.touched) {
-      const copies = p.copies.get(id);
-      let win: EndpointInfo | undefined;
-      let winOrd = Infinity;
-      for (const [slice, ep] of copies ?? []) {
-        const ord = this.ordinal.get(slice) ?? Infinity;
-        if (!win || rank(ep) > rank(win) || (rank(ep) === rank(win) && ord < winOrd)) {
-          win = ep;
-          winOrd = ord;
-        }
-      }
-      if (copies && copies.size === 0) p.copies.delete(id);
-      const had = p.best.get(id);
+    for (const [id, n] of p.touched) {
+      const win = this.winner(copiesOf(p.copies.get(id)));
+      // The current winner, found by its sort key (unique per IPv4 ip:port).
+      const at = lowerBound(p.sorted, n);
+      const cur = p.sorted[at];
+      const had = cur !== undefined && order(cur) === n ? cur : undefined;
       if (sameInfo(had, win)) continue;
       if (had) removed.push(had);
-      if (win) {
-        p.best.set(id, win);
-        upserted.push(win);
-      } else p.best.delete(id);
+      if (win) upserted.push(win);
     }
     p.touched.clear();
     if (removed.length === 0 && upserted.length === 0) return;
     // Few changes: binary-search each into a copy. Many (a first merge, a big slice replaced): rebuild and sort.
     if (upserted.length + removed.length > 64) {
-      const all = [...p.best.values()].map((e) => ({ n: order(e), e }));
+      const all: { n: number; e: EndpointInfo }[] = [];
+      for (const v of p.copies.values()) {
+        const e = this.winner(copiesOf(v));
+        if (e) all.push({ n: order(e), e });
+      }
       all.sort((a, b) => a.n - b.n);
       p.sorted = all.map((x) => x.e);
       return;
     }
     const next = p.sorted.slice();
     for (const e of removed) {
-      // `order` is unique per IPv4 ip:port.
       const at = lowerBound(next, order(e));
       if (at < next.length && (next[at] as EndpointInfo).ip === e.ip && (next[at] as EndpointInfo).port === e.port) next.splice(at, 1);
     }

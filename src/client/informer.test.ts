@@ -167,8 +167,9 @@ test('a watch that fails at once backs off instead of spinning, then recovers', 
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, 700));
   const attempts = backend.watchCalls;
-  // 20+40+80+160+160+160 = 620 ms: about 6 attempts in 700 ms; a tight loop would make thousands.
-  assert.ok(attempts >= 4 && attempts <= 8, `expected 4..8 watch attempts in ${Date.now() - t0} ms, got ${attempts}`);
+  // 20+40+80+160+160+160 = 620 ms: about 6 attempts in 700 ms; a fixed 20 ms retry would make 35 and a tight loop
+  // thousands. The lower bound is loose because a loaded machine fires timers late.
+  assert.ok(attempts >= 2 && attempts <= 10, `expected 2..10 watch attempts in ${Date.now() - t0} ms, got ${attempts}`);
   assert.equal(backend.listCalls, 1, 'a failed watch re-watches, it does not re-list');
 
   // The server recovers: the next attempt connects and events flow.

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Node } from '../apis/core.js';
 import type { AgentDerived, AgentConfig } from '../config/types.js';
 import type { Datapath, NodeConfig, PodInterface } from '../datapath/types.js';
-import type { ConntrackEntry, PacketResult, SendRequest } from '../datapath/traffic.js';
+import type { ConntrackEntry, LiveSampleFilter, PacketResult, SendRequest } from '../datapath/traffic.js';
 import type { Observation, TraceflowPacket } from '../apis/crd/traceflow.js';
 import { DEFAULT_SERVICE_CIDR } from '../config/index.js';
 import { AntreaError } from '../util/errors.js';
@@ -65,18 +65,10 @@ export interface TraceflowDatapath {
   watch?(filter: LiveTrafficFilter, tag: number, onCapture: (p: CapturedPacket) => Promise<void>): (() => void) | Promise<() => void>;
 }
 
-/** The 5-tuple of a live-traffic Traceflow; an absent field matches anything. */
-export interface LiveTrafficFilter {
+/** A live-traffic Traceflow's sample, with where it enters and what it waits for. */
+export interface LiveTrafficFilter extends LiveSampleFilter {
   /** The Node the packet enters first: the source Pod's, when there is one. */
   node?: string;
-  /** `namespace/name` of the sending Pod. */
-  fromPod?: string;
-  srcIP?: string;
-  dstIP?: string;
-  /** IP protocol number. */
-  proto?: number;
-  srcPort?: number;
-  dstPort?: number;
   droppedOnly?: boolean;
   /** The Traceflow's timeout: a datapath may expire what it installed for the watch by itself after it. */
   timeoutSeconds?: number;

@@ -87,3 +87,17 @@ export interface DatapathExecutor {
   conntrack(nodeName: string): Promise<ConntrackEntry[]>;
   close(): Promise<void>;
 }
+
+/**
+ * What a live-traffic Traceflow samples on a Node, as a 5-tuple with the sending Pod; an absent field matches
+ * anything. `fromPod` is `namespace/name` of a Pod of that Node.
+ */
+export interface LiveSampleFilter {
+  fromPod?: string;
+  srcIP?: string;
+  dstIP?: string;
+  /** IP protocol number. */
+  proto?: number;
+  srcPort?: number;
+  dstPort?: number;
+}

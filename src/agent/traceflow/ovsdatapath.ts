@@ -16,7 +16,7 @@
  * packet-ins are tagged here.
  */
 import { PROTOCOL_ICMP, PROTOCOL_TCP, PROTOCOL_UDP } from '../../apis/crd/traceflow.js';
-import type { LiveSampleFilter } from '../../datapath/ovs/cluster.js';
+import type { LiveSampleFilter } from '../../datapath/traffic.js';
 import type { SampleOptions, SampledPacket } from '../../datapath/ovs/sampler.js';
 import type { SampledHeaders } from '../../datapath/ovs/sampling.js';
 import type { NodeResult } from '../../datapath/sim/traceflow.js';

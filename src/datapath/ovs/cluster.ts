@@ -13,7 +13,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeConfig, PodInterface } from '../types.js';
-import type { ConnectRequest, ConnectionResult, ConntrackEntry, DatapathExecutor, Delivery, DropInfo, Endpoint, PacketResult, SendRequest, TraceStep } from '../traffic.js';
+import type { ConnectRequest, ConnectionResult, ConntrackEntry, DatapathExecutor, Delivery, DropInfo, Endpoint, LiveSampleFilter, PacketResult, SendRequest, TraceStep } from '../traffic.js';
 import { AntreaError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import { GATEWAY_OFPORT } from '../pipeline/fields.js';
@@ -33,16 +33,6 @@ import { buildFrame } from './frame.js';
 import { ipv4 } from './validate.js';
 
 let clusterSeq = 0;
-
-/** What a live-traffic Traceflow samples on a Node: `fromPod` is `namespace/name` of a Pod of that Node. */
-export interface LiveSampleFilter {
-  fromPod?: string;
-  srcIP?: string;
-  dstIP?: string;
-  proto?: number;
-  srcPort?: number;
-  dstPort?: number;
-}
 
 export interface OvsClusterOptions {
   logger?: Logger;

@@ -19,6 +19,8 @@ export interface CliIO {
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
 
 /** A usage error: bad flags or arguments, or input that cannot be read. Exit code 2. */
 export class UsageError extends AntreaError {

@@ -25,7 +25,7 @@ import { isApiError, type ApiClient } from '../client/types.js';
 import type { FeatureGateStatus } from '../features/index.js';
 import { findKubeconfig } from '../local/paths.js';
 import { AntreaError, describeError } from '../util/errors.js';
-import { checkNamespace, EXIT_FAILED, noMoreArgs, oneOf, parseFlags, UsageError, type CliIO } from './io.js';
+import { checkNamespace, EXIT_FAILED, EXIT_INTERRUPTED, noMoreArgs, oneOf, parseFlags, UsageError, type CliIO } from './io.js';
 
 export const traceflowUsage = `usage: antctl traceflow -S NS/POD -D NS/POD|NS/SVC|IP [-f FLOW] [--live-traffic] [--dropped-only] [-t TIMEOUT] [-o yaml|json] [--nowait] [--kubeconfig FILE]
 
@@ -260,6 +260,11 @@ export async function traceflowCommand(io: CliIO, args: string[]): Promise<numbe
         const phase = last.status?.phase;
         if (phase === 'Succeeded' || phase === 'Failed') break;
         await new Promise((r) => setTimeout(r, 200));
+      }
+      const finished = last?.status?.phase === 'Succeeded' || last?.status?.phase === 'Failed';
+      if (!finished && io.stopSignal?.aborted) {
+        io.stderr(`interrupted: Traceflow ${name} is deleted before it finished\n`);
+        return EXIT_INTERRUPTED;
       }
       if (!last) throw new AntreaError('ERR_TRACEFLOW_TIMEOUT', `timeout waiting for Traceflow ${name} to be done`);
       const response = traceflowResponse(last);

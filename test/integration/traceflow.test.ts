@@ -361,6 +361,21 @@ describe('Traceflow', () => {
     assert.deepEqual(res.capturedPacket?.transportHeader, { udp: { srcPort: conn.srcPort, dstPort: 53 } });
   });
 
+  test('Ctrl-C while antctl traceflow waits: it says it was interrupted, exits 130 and deletes its Traceflow', async (t) => {
+    const cluster = await startLocalCluster(t, { nodes: 2, http: { port: 0 }, stateDir: tempDir(t) });
+    const client = cluster.client();
+    await runningPods(client, { client: 'node-1', server: 'node-2' });
+    const stop = new AbortController();
+    const run = capture(antctl, ['traceflow', '-S', 'default/client', '-D', 'default/server', '--live-traffic', '-t', '60s', '--kubeconfig', cluster.kubeconfig as string], { stopSignal: stop.signal });
+    await waitFor('node-1 to sample live traffic', async () => Object.keys((await agentTraceflowState(cluster, 'node-1')).watching).length === 1);
+    stop.abort();
+    const out = await run;
+    assert.equal(out.code, 130, out.stderr);
+    assert.match(out.stderr, /^interrupted: Traceflow \S+ is deleted before it finished\n$/);
+    assert.doesNotMatch(out.stderr, /timeout/);
+    assert.deepEqual((await traceflows(client).list()).items, [], 'the Traceflow is gone');
+  });
+
   test('gate off: the controller and agents ignore Traceflows, and antctl says the feature is disabled', async (t) => {
     const cluster = await startLocalCluster(t, { nodes: 2, gates: { Traceflow: false }, http: { port: 0 }, stateDir: tempDir(t) });
     const client = cluster.client();

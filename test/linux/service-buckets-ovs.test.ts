@@ -52,6 +52,14 @@ describe('Service groups on Open vSwitch change bucket by bucket', { skip: avail
         if (was === gone) assert.notEqual(now, gone);
         else if (now !== was) assert.equal(now, '10.21.0.1', `tp_src=${s} moved from ${was} to ${now}, not to the new Endpoint`);
       }
+
+      // A restart reads the patched group back (OVS lists its buckets in its own order) and rewrites nothing.
+      const restarted = await cluster.restartNode(cfg.nodeName);
+      await restarted.setNodeConfig(cfg);
+      const patched = await restarted.upsertService({ ...svc, endpoints: endpoints.map((e, i) => (i === 17 ? { ...e, ip: '10.21.0.1' } : e)) });
+      assert.ok(patched.addedGroups.some((g) => g.id === gid), 'the restarted compiler adds the group again');
+      assert.equal(restarted.pushed.groupLines, 0, 'the group OVS holds is the desired one: nothing re-sent');
+      assert.deepEqual((await trace(1000)).ids, compiledIds());
     } finally {
       await cluster.close();
     }

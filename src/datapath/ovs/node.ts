@@ -133,7 +133,10 @@ export class OvsNode extends CompiledDatapath {
     for (const f of parseDumpFlows((await this.ovs.ofctlPlain('dump-flows', BRIDGE)).stdout)) flows.set(f.identity, f);
     const groups = new Map<number, string>();
     for (const [id, g] of parseDumpGroups((await this.ovs.ofctlPlain('dump-groups', BRIDGE)).stdout)) {
-      groups.set(id, `group_id=${id},type=${g.type},${[...g.buckets.values()].join(',')}`);
+      // Buckets in id order: after insert_bucket patches OVS lists them in its own order, which selects the same
+      // (a select group scores buckets by id), so the order must not make a restart rewrite the group.
+      const buckets = [...g.buckets].sort(([a], [b]) => a - b).map(([, text]) => text);
+      groups.set(id, `group_id=${id},type=${g.type},${buckets.join(',')}`);
     }
     this.snapshot = { flows, groups, kept: new Set(), keptGroups: new Set() };
   }
@@ -225,7 +228,7 @@ export class OvsNode extends CompiledDatapath {
       if (held === undefined) addGroups.push(g);
       else {
         snap?.keptGroups.add(g.id);
-        if (held !== renderGroup(g)) modGroups.push([undefined, g]);
+        if (held !== renderGroup({ ...g, buckets: [...g.buckets].sort((a, b) => a.id - b.id) })) modGroups.push([undefined, g]);
       }
     }
     for (const g of diff.modifiedGroups) modGroups.push([this.groups.get(g.id), g]);

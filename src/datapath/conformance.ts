@@ -197,6 +197,69 @@ export function datapathConformance(make: () => Promise<DatapathExecutor>, opts:
       }
       assert.equal(hits.size, 3, `every Endpoint gets connections: ${JSON.stringify([...hits])}`);
     });
+    test('ClientIP affinity moves to a live endpoint when the pinned one is removed', async () => {
+      // A learned SessionAffinity flow outlives its Endpoint (it lasts the affinity timeout); the client's next
+      // connection must be balanced to a remaining Endpoint and pinned there, as kube-proxy does, not black-holed.
+      const t = await topo('encap');
+      const client = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      const eps = [(t.pods[0] as PodInterface[])[1] as PodInterface, ...(t.pods[1] as PodInterface[])];
+      const svc = (members: PodInterface[]) => ({
+        namespace: 'conformance', name: 'sticky', portName: 'http', protocol: 'TCP' as const, clusterIP: '10.96.0.14', port: 80,
+        sessionAffinityTimeout: 600, endpoints: members.map((p) => ({ ip: ip(p), port: 8080, isLocal: p === eps[0] })),
+      });
+      await (t.nodes[0] as Datapath).upsertService(svc(eps));
+      const servedBy = async (n: number): Promise<Set<string>> => {
+        const served = new Set<string>();
+        for (let i = 0; i < n; i++) {
+          const c = await t.exec.connect({ from: { pod: key(client) }, to: { ip: '10.96.0.14', port: 80 }, protocol: 'TCP' });
+          assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
+          // Delivered to a Pod: a packet the Service tables leave un-DNATed goes out through the gateway instead.
+          const pod = c.packets[0]?.deliveredTo?.pod;
+          assert.ok(pod, `connection ${i} reached an Endpoint Pod: ${explain(c.packets[0] as PacketResult)}`);
+          served.add(pod);
+        }
+        return served;
+      };
+      const pinned = await servedBy(4);
+      assert.equal(pinned.size, 1, `pinned to one Endpoint: ${[...pinned].join(', ')}`);
+      const gone = eps.find((p) => pinned.has(key(p))) as PodInterface;
+      await (t.nodes[0] as Datapath).upsertService(svc(eps.filter((p) => p !== gone)));
+      const moved = await servedBy(6);
+      assert.equal(moved.size, 1, `pinned again to one Endpoint: ${[...moved].join(', ')}`);
+      assert.ok(eps.some((p) => p !== gone && moved.has(key(p))), `a remaining Endpoint, not the removed ${key(gone)}: ${[...moved].join(', ')}`);
+    });
+    test('ClientIP affinity moves off an Endpoint removed from its Service while another Service still uses it', async () => {
+      // EndpointDNAT flows are shared by every Service with that Endpoint, so the removed Endpoint's flow stays while
+      // another Service needs it; the learned flow must not keep DNATing this Service's client to it.
+      const t = await topo('encap');
+      const client = (t.pods[0] as PodInterface[])[0] as PodInterface;
+      const eps = [(t.pods[0] as PodInterface[])[1] as PodInterface, ...(t.pods[1] as PodInterface[])];
+      const svc = (name: string, clusterIP: string, members: PodInterface[], affinity: boolean) => ({
+        namespace: 'conformance', name, portName: 'http', protocol: 'TCP' as const, clusterIP, port: 80,
+        ...(affinity ? { sessionAffinityTimeout: 600 } : {}), endpoints: members.map((p) => ({ ip: ip(p), port: 8080, isLocal: p === eps[0] })),
+      });
+      const dp = t.nodes[0] as Datapath;
+      await dp.upsertService(svc('sticky', '10.96.0.15', eps, true));
+      await dp.upsertService(svc('other', '10.96.0.16', eps, false));
+      const servedBy = async (n: number): Promise<Set<string>> => {
+        const served = new Set<string>();
+        for (let i = 0; i < n; i++) {
+          const c = await t.exec.connect({ from: { pod: key(client) }, to: { ip: '10.96.0.15', port: 80 }, protocol: 'TCP' });
+          assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
+          const pod = c.packets[0]?.deliveredTo?.pod;
+          assert.ok(pod, `connection ${i} reached an Endpoint Pod: ${explain(c.packets[0] as PacketResult)}`);
+          served.add(pod);
+        }
+        return served;
+      };
+      const pinned = await servedBy(4);
+      assert.equal(pinned.size, 1, `pinned to one Endpoint: ${[...pinned].join(', ')}`);
+      const gone = eps.find((p) => pinned.has(key(p))) as PodInterface;
+      await dp.upsertService(svc('sticky', '10.96.0.15', eps.filter((p) => p !== gone), true));
+      const moved = await servedBy(6);
+      assert.equal(moved.size, 1, `pinned again to one Endpoint: ${[...moved].join(', ')}`);
+      assert.ok(!moved.has(key(gone)), `not ${key(gone)}, which left this Service: ${[...moved].join(', ')}`);
+    });
     test('a Pod reaching itself through its Service is hairpinned', async () => {
       const t = await topo('encap');
       const self = (t.pods[0] as PodInterface[])[0] as PodInterface;

@@ -233,6 +233,50 @@ describe('AntreaProxy: ClusterIP load balancing', () => {
     const after = await spread(c, 'client', to, 60);
     assert.ok(after.size > 1 || !after.has([...pinned.keys()][0] as string), 'after the timeout the client is balanced again');
   });
+
+  test('ClientIP session affinity: a client pinned to a deleted endpoint moves to a remaining one and stays there', async (t) => {
+    // kube-proxy balances a client whose affinity endpoint went away to a remaining endpoint; the learned
+    // SessionAffinity flow must not keep sending it to the gone one for the rest of its timeout.
+    const c = await cluster(t);
+    const client = c.client();
+    await createPods(client, [pod('client', { app: 'client' }), pod('a0', { app: 'a' }), pod('a1', { app: 'a' }), pod('a2', { app: 'a' })]);
+    const svc = await createService(client, 'sticky', { selector: { app: 'a' }, sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } });
+    await programmed(c, `${NS}/sticky:http/TCP`, 3);
+    const to = { ip: svc.spec.clusterIP as string, port: 80 };
+    const pinned = await spread(c, 'client', to, 10);
+    assert.equal(pinned.size, 1, `pinned: ${JSON.stringify([...pinned])}`);
+    const gone = [...pinned.keys()][0] as string;
+    await client.resource<Pod>(gvr.pods).inNamespace(NS).delete(gone.split('/')[1] as string);
+    await programmed(c, `${NS}/sticky:http/TCP`, 2);
+    const moved = await spread(c, 'client', to, 20);
+    assert.equal(moved.size, 1, `pinned again to one endpoint: ${JSON.stringify([...moved])}`);
+    // spread() counts a connection that reached no Pod (left through the gateway un-DNATed) under `undefined`.
+    const [now] = moved.keys();
+    assert.ok(now !== undefined && now !== gone && [...'012'].some((i) => now === `${NS}/a${i}`), `a remaining endpoint, not the deleted ${gone}: ${JSON.stringify([...moved])}`);
+  });
+
+  test('ClientIP session affinity: a client pinned to an endpoint that leaves the Service (still another Service\'s) moves to a remaining one', async (t) => {
+    // The Pod stays and still backs `web` on the same port, so its shared EndpointDNAT flow stays: `sticky`'s
+    // learned flow must still stop using it.
+    const c = await cluster(t);
+    const client = c.client();
+    const labels = { app: 'a', tier: 'web' };
+    await createPods(client, [pod('client', { app: 'client' }), pod('a0', labels), pod('a1', labels), pod('a2', labels)]);
+    const svc = await createService(client, 'sticky', { selector: { app: 'a' }, sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } });
+    await createService(client, 'web', { selector: { tier: 'web' } });
+    await programmed(c, `${NS}/sticky:http/TCP`, 3);
+    await programmed(c, `${NS}/web:http/TCP`, 3);
+    const to = { ip: svc.spec.clusterIP as string, port: 80 };
+    const pinned = await spread(c, 'client', to, 10);
+    assert.equal(pinned.size, 1, `pinned: ${JSON.stringify([...pinned])}`);
+    const left = [...pinned.keys()][0] as string;
+    await client.resource<Pod>(gvr.pods).inNamespace(NS).mergePatch(left.split('/')[1] as string, { metadata: { labels: { app: null } } });
+    await programmed(c, `${NS}/sticky:http/TCP`, 2);
+    await programmed(c, `${NS}/web:http/TCP`, 3);
+    const moved = await spread(c, 'client', to, 20);
+    assert.equal(moved.size, 1, `pinned again to one endpoint: ${JSON.stringify([...moved])}`);
+    assert.ok(!moved.has(left), `not ${left}, which left the Service: ${JSON.stringify([...moved])}`);
+  });
 });
 
 describe('AntreaProxy: Services without a selector', () => {

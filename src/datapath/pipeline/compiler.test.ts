@@ -167,7 +167,13 @@ test('ClientIP affinity: the ServiceLB flow marks select+learn, buckets resubmit
   const d = c.apply([{ kind: 'service', op: 'upsert', service: svc }]);
   const strip = (s: string) => s.replace(/cookie=0x[0-9a-f]+,/, '');
   const lb = d.added.filter((f) => f.table === 41).map(renderFlow).map(strip).sort();
-  assert.equal(lb[0], 'table=41,priority=190,tcp,reg4=0x30000/0x70000,nw_dst=10.96.0.10,tp_dst=80 actions=learn(table=40,hard_timeout=300,priority=200,delete_learned,cookie=' + '0x' + c.cookieOf('service/default/sticky:http/TCP')!.toString(16) + ',eth_type=0x800,nw_proto=6,NXM_OF_TCP_DST[],NXM_OF_IP_DST[],NXM_OF_IP_SRC[],load:NXM_NX_REG3[]->NXM_NX_REG3[],load:NXM_NX_REG4[0..15]->NXM_NX_REG4[0..15],load:0x2->NXM_NX_REG4[16..18],load:0x1->NXM_NX_REG0[19]),set_field:0x20000/0x70000->reg4,goto_table:42');
+  assert.equal(lb[0], 'table=41,priority=190,tcp,reg4=0x30000/0x70000,nw_dst=10.96.0.10,tp_dst=80 actions=learn(table=40,hard_timeout=300,priority=200,delete_learned,cookie=' + '0x' + c.cookieOf('service/default/sticky:http/TCP')!.toString(16) + ',eth_type=0x800,nw_proto=6,NXM_OF_TCP_DST[],NXM_OF_IP_DST[],NXM_OF_IP_SRC[],load:NXM_NX_REG7[]->NXM_NX_REG7[],load:NXM_NX_REG3[]->NXM_NX_REG3[],load:NXM_NX_REG4[0..15]->NXM_NX_REG4[0..15],load:0x2->NXM_NX_REG4[16..18],load:0x1->NXM_NX_REG0[19]),set_field:0x20000/0x70000->reg4,goto_table:42');
   assert.equal(lb[1], 'table=41,priority=200,tcp,reg4=0x10000/0x70000,nw_dst=10.96.0.10,tp_dst=80 actions=set_field:0x30000/0x70000->reg4,set_field:0x80000/0x80000->reg0,set_field:0x1->reg7,group:1');
   assert.match(renderGroup(d.addedGroups[0]!), /resubmit\(,41\)$/);
+  // EndpointDNAT: the Service's own Endpoint flow (reg7 = its group) above its re-selection flow, above shared p200 flows.
+  const dnat = d.added.filter((f) => f.table === 42).map(renderFlow).map(strip).sort();
+  assert.deepEqual(dnat, [
+    'table=42,priority=205,reg4=0x20000/0x70000,reg7=0x1 actions=set_field:0x10000/0x70000->reg4,resubmit(,41)',
+    'table=42,priority=210,tcp,reg3=0xa0a0105,reg4=0x21f90/0x7ffff,reg7=0x1 actions=ct(commit,table=45,zone=65520,nat(dst=10.10.1.5:8080),exec(set_field:0x4/0x4->ct_mark))',
+  ]);
 });

@@ -217,13 +217,16 @@ test('a bucket-level change nets out within one batch; removing and re-adding a 
   assert.equal(d.groupBuckets, undefined, 'no bucket detail for a group rewritten as a whole');
 });
 
-test('turning session affinity on changes every bucket in place (same ids) and the ServiceLB flows, not the EndpointDNAT flows', () => {
+test('turning session affinity on changes every bucket in place (same ids), the ServiceLB flows, and swaps the shared EndpointDNAT flows for the Service\'s own', () => {
   const c = new PipelineCompiler();
   c.setNodeConfig(cfg);
   const svc = bigService(20);
   const ids = c.apply([{ kind: 'service', op: 'upsert', service: svc }]).addedGroups[0]!.buckets.map((b) => b.id).sort();
   const d = c.apply([{ kind: 'service', op: 'upsert', service: { ...svc, sessionAffinityTimeout: 60 } }]);
-  assert.ok([...d.added, ...d.modified, ...d.removed].every((f) => f.table === 41), 'only ServiceLB flows change');
+  assert.ok([...d.added, ...d.modified, ...d.removed].every((f) => f.table === 41 || f.table === 42), 'only ServiceLB and EndpointDNAT flows change');
+  assert.equal(d.removed.filter((f) => f.table === 42 && f.priority === 200).length, 20, 'the shared Endpoint flows go');
+  assert.equal(d.added.filter((f) => f.table === 42 && f.priority === 210).length, 20, 'the Service gets its own, qualified by reg7');
+  assert.equal(d.added.filter((f) => f.table === 42 && f.priority === 205).length, 1, 'and one re-selection flow');
   assert.deepEqual([...d.groupBuckets![0]!.removed].sort(), ids);
   assert.deepEqual(d.groupBuckets![0]!.inserted.map((b) => b.id).sort(), ids);
   assert.ok(d.groupBuckets![0]!.inserted.every((b) => b.actions.some((a) => a.type === 'resubmit' && a.table === 41)));

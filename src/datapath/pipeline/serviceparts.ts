@@ -93,6 +93,10 @@ export class ServiceParts {
     const claimed = new Set<number>();
     const taken = (id: number) => claimed.has(id) || (this.bucketIds.has(id) && !freed.has(id));
 
+    const affinityGroup = affinity ? groupId : undefined;
+    /** Endpoints that stay but whose EndpointDNAT flow changes (affinity turned on or off). */
+    const reflowedOld: EndpointPart[] = [];
+    const reflowedNew: EndpointPart[] = [];
     const upserted: EndpointPart[] = [];
     const added: EndpointPart[] = [];
     const removedBuckets: Bucket[] = removed.map((p) => p.bucket);
@@ -108,7 +112,7 @@ export class ServiceParts {
       if (!had) {
         const id = endpointBucketId(key, taken);
         claimed.add(id);
-        const flow = endpointDnatFlow(svc.protocol, ep, this.cookie);
+        const flow = endpointDnatFlow(svc.protocol, ep, this.cookie, affinityGroup);
         part = { owner: `${this.owner}|ep/${key}`, key, ep, bucket: endpointBucket(ep, affinity, id), flow, id: flowIdentity(flow) };
         added.push(part);
         upserted.push(part);
@@ -120,6 +124,12 @@ export class ServiceParts {
         if (rebucket) {
           removedBuckets.push(had.bucket);
           insertedBuckets.push(part.bucket);
+          // Affinity on or off also swaps the Endpoint's shared EndpointDNAT flow for this Service's own, or back.
+          const flow = endpointDnatFlow(svc.protocol, ep, this.cookie, affinityGroup);
+          part = { ...part, flow, id: flowIdentity(flow) };
+          upserted[upserted.length - 1] = part;
+          reflowedOld.push(had);
+          reflowedNew.push(part);
         }
         if (had.ep.isLocal !== ep.isLocal) bump(ep.ip, ep.isLocal ? 1 : -1);
       }
@@ -143,8 +153,8 @@ export class ServiceParts {
 
     return {
       group: { id: groupId, type: 'select', buckets },
-      addedFlows: [...added, ...addedHairpins],
-      removedFlows: [...removed, ...removedHairpins],
+      addedFlows: [...added, ...reflowedNew, ...addedHairpins],
+      removedFlows: [...removed, ...reflowedOld, ...removedHairpins],
       removedBuckets,
       insertedBuckets,
       commit: () => {

@@ -9,6 +9,20 @@
  * p190 flow learns a SessionAffinity flow (hard_timeout = affinity seconds, keyed on client IP, Service IP and port)
  * and marks "selected". Later connections hit the learned flow in table 40 and skip the group.
  *
+ * A learned flow outlives its Endpoint (it lasts the whole timeout, 3 hours by default, and the learn flow does not
+ * change when Endpoints do). kube-proxy moves a client whose Endpoint left the Service to a remaining one, so must we:
+ * - Endpoint gone from every Service: its EndpointDNAT flow is gone, and the skeleton's p190 "selected but no DNAT
+ *   flow" flow (Antrea's) sends the packet back to ServiceLB to select again; the learn then overwrites the stale flow.
+ * - Endpoint gone from this Service but still another Service's (same ip:port): its shared p200 EndpointDNAT flow
+ *   stays and would keep DNATing this Service's pinned clients to a Pod outside it. So an affinity Service's Endpoints
+ *   get their own EndpointDNAT flows, qualified by the Service's group id in reg7 (which the learned flow now loads
+ *   too) at p210, and the Service one p205 flow `reg7=group, selected` that selects again, above the shared p200 flows.
+ * Selecting again in the pipeline was preferred to deleting stale learned flows: OVS can delete flows by match and
+ * cookie, not by the Endpoint a learned flow loads, so that would mean dumping and parsing every learned flow of the
+ * Service and racing new learns; the flows change with the Endpoint in the same diff, on both executors alike.
+ * It cannot loop: a re-selection picks a bucket of the group, and every bucket's Endpoint has its qualified flow (they
+ * are one part of the ServicePort and change together); a Service without Endpoints rejects in ServiceLB instead.
+ *
  * A ServicePort with no Endpoint rejects new connections in ServiceLB (packet-in with the reject reason), as Antrea.
  *
  * The parts are built one by one (the frontend's ServiceLB flows, each Endpoint's EndpointDNAT flow and bucket, each
@@ -30,6 +44,13 @@ import { parseIpv4 } from '../../net/addr.js';
 
 /** CustomReasonField bit 2: reject (reference/ovs-pipeline.md, reg0[24..28]). */
 const CUSTOM_REASON_REJECT = 2;
+
+/**
+ * EndpointDNAT priorities of an affinity Service (see the comment at the top): its own Endpoints' flows above its
+ * re-selection flow, which is above the p200 Endpoint flows every other Service shares.
+ */
+export const AFFINITY_ENDPOINT_PRIORITY = Priority.high;
+export const AFFINITY_RESELECT_PRIORITY = Priority.normal + 5;
 
 export function protoOf(p: L4Protocol): Proto {
   return p === 'TCP' ? 'tcp' : p === 'UDP' ? 'udp' : 'sctp';
@@ -147,6 +168,8 @@ export function serviceFrontendFlows(svc: ServiceFrontend, groupId: number, cook
             matchConst: [{ field: 'eth_type', value: 0x0800 }, { field: 'nw_proto', value: ipProto[svc.protocol] }],
             matchCopy: [{ field: 'tp_dst', nxm: dstPortNxm[svc.protocol] }, { field: 'nw_dst', nxm: 'NXM_OF_IP_DST' }, { field: 'nw_src', nxm: 'NXM_OF_IP_SRC' }],
             loads: [
+              // The group id tells EndpointDNAT which Service chose the Endpoint (its qualified flows, or re-select).
+              { dst: ServiceGroupIDField, src: ServiceGroupIDField },
               { dst: EndpointIPField, src: EndpointIPField },
               { dst: EndpointPortField, src: EndpointPortField },
               { dst: ServiceEPStateField, value: EpSelectedRegMark.value },
@@ -159,13 +182,28 @@ export function serviceFrontendFlows(svc: ServiceFrontend, groupId: number, cook
       );
     }
   }
+  if (affinity !== undefined) {
+    // Selected (by a learned flow) for this Service, but no qualified flow of this Service has the Endpoint: it left.
+    flows.push(
+      flow(Table.EndpointDNAT, AFFINITY_RESELECT_PRIORITY, cookie, match().reg(EpSelectedRegMark).regValue(ServiceGroupIDField, groupId), [
+        act.loadReg(EpToSelectRegMark),
+        act.resubmit(Table.ServiceLB),
+      ]),
+    );
+  }
   return flows;
 }
 
-/** An Endpoint's EndpointDNAT flow: commit, DNAT to it, mark the connection as a Service's. */
-export function endpointDnatFlow(protocol: L4Protocol, ep: Pick<ServiceEndpoint, 'ip' | 'port'>, cookie: bigint): Flow {
+/**
+ * An Endpoint's EndpointDNAT flow: commit, DNAT to it, mark the connection as a Service's. Shared by every Service
+ * without affinity that has the Endpoint; an affinity Service (`affinityGroup` = its group id) gets its own, matching
+ * reg7, so that its learned flows stop at its re-selection flow once the Endpoint leaves it.
+ */
+export function endpointDnatFlow(protocol: L4Protocol, ep: Pick<ServiceEndpoint, 'ip' | 'port'>, cookie: bigint, affinityGroup?: number): Flow {
   const epIP = parseIpv4(ep.ip);
-  return flow(Table.EndpointDNAT, Priority.normal, cookie, match().proto(protoOf(protocol)).regValue(EndpointIPField, epIP).regValue(EpUnionField, (EpSelectedRegMark.value << 16) | ep.port), [
+  const m = match().proto(protoOf(protocol)).regValue(EndpointIPField, epIP).regValue(EpUnionField, (EpSelectedRegMark.value << 16) | ep.port);
+  if (affinityGroup !== undefined) m.regValue(ServiceGroupIDField, affinityGroup);
+  return flow(Table.EndpointDNAT, affinityGroup === undefined ? Priority.normal : AFFINITY_ENDPOINT_PRIORITY, cookie, m, [
     act.ct({
       commit: true,
       zone: CT_ZONE,
@@ -189,7 +227,8 @@ export function hairpinFlow(ip: string, cookie: bigint): Flow {
 export function serviceFlows(svc: ServiceFrontend, groupId: number, cookie: bigint): Flow[] {
   const eps = uniqueEndpoints(svc.endpoints);
   const flows = serviceFrontendFlows(svc, groupId, cookie);
-  for (const ep of eps.values()) flows.push(endpointDnatFlow(svc.protocol, ep, cookie));
+  const affinityGroup = svc.sessionAffinityTimeout !== undefined ? groupId : undefined;
+  for (const ep of eps.values()) flows.push(endpointDnatFlow(svc.protocol, ep, cookie, affinityGroup));
   const hairpin = new Set([...eps.values()].filter((e) => e.isLocal).map((e) => e.ip));
   for (const ip of hairpin) flows.push(hairpinFlow(ip, cookie));
   return flows;

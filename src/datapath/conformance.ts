@@ -48,6 +48,22 @@ function explain(r: PacketResult): string {
   return r.dropped ? `dropped on ${r.dropped.node} ${r.dropped.tableName ?? ''}: ${r.dropped.reason}` : 'delivered';
 }
 
+/**
+ * The Endpoint Pods that served `n` TCP connections from `client` to `clusterIP:80`. Each must reach a Pod: a packet
+ * the Service tables leave un-DNATed goes out through the gateway instead, and would still count as established.
+ */
+async function endpointPodsServing(exec: DatapathExecutor, client: PodInterface, clusterIP: string, n: number): Promise<Set<string>> {
+  const served = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const c = await exec.connect({ from: { pod: key(client) }, to: { ip: clusterIP, port: 80 }, protocol: 'TCP' });
+    assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
+    const pod = c.packets[0]?.deliveredTo?.pod;
+    assert.ok(pod, `connection ${i} reached an Endpoint Pod: ${explain(c.packets[0] as PacketResult)}`);
+    served.add(pod);
+  }
+  return served;
+}
+
 export function datapathConformance(make: () => Promise<DatapathExecutor>, opts: ConformanceOptions = {}): void {
   const skip = opts.skip ?? {};
   const test = (name: string, fn: () => Promise<void>) => (skip[name] !== undefined ? it(name, { skip: skip[name] }, () => undefined) : it(name, fn));
@@ -208,18 +224,7 @@ export function datapathConformance(make: () => Promise<DatapathExecutor>, opts:
         sessionAffinityTimeout: 600, endpoints: members.map((p) => ({ ip: ip(p), port: 8080, isLocal: p === eps[0] })),
       });
       await (t.nodes[0] as Datapath).upsertService(svc(eps));
-      const servedBy = async (n: number): Promise<Set<string>> => {
-        const served = new Set<string>();
-        for (let i = 0; i < n; i++) {
-          const c = await t.exec.connect({ from: { pod: key(client) }, to: { ip: '10.96.0.14', port: 80 }, protocol: 'TCP' });
-          assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
-          // Delivered to a Pod: a packet the Service tables leave un-DNATed goes out through the gateway instead.
-          const pod = c.packets[0]?.deliveredTo?.pod;
-          assert.ok(pod, `connection ${i} reached an Endpoint Pod: ${explain(c.packets[0] as PacketResult)}`);
-          served.add(pod);
-        }
-        return served;
-      };
+      const servedBy = (n: number) => endpointPodsServing(t.exec, client, '10.96.0.14', n);
       const pinned = await servedBy(4);
       assert.equal(pinned.size, 1, `pinned to one Endpoint: ${[...pinned].join(', ')}`);
       const gone = eps.find((p) => pinned.has(key(p))) as PodInterface;
@@ -241,17 +246,7 @@ export function datapathConformance(make: () => Promise<DatapathExecutor>, opts:
       const dp = t.nodes[0] as Datapath;
       await dp.upsertService(svc('sticky', '10.96.0.15', eps, true));
       await dp.upsertService(svc('other', '10.96.0.16', eps, false));
-      const servedBy = async (n: number): Promise<Set<string>> => {
-        const served = new Set<string>();
-        for (let i = 0; i < n; i++) {
-          const c = await t.exec.connect({ from: { pod: key(client) }, to: { ip: '10.96.0.15', port: 80 }, protocol: 'TCP' });
-          assert.ok(c.established, c.failure ? explain(c.failure) : 'not established');
-          const pod = c.packets[0]?.deliveredTo?.pod;
-          assert.ok(pod, `connection ${i} reached an Endpoint Pod: ${explain(c.packets[0] as PacketResult)}`);
-          served.add(pod);
-        }
-        return served;
-      };
+      const servedBy = (n: number) => endpointPodsServing(t.exec, client, '10.96.0.15', n);
       const pinned = await servedBy(4);
       assert.equal(pinned.size, 1, `pinned to one Endpoint: ${[...pinned].join(', ')}`);
       const gone = eps.find((p) => pinned.has(key(p))) as PodInterface;

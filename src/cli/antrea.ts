@@ -12,8 +12,8 @@ import { readControlInfo, startControlServer } from '../local/control.js';
 import { defaultStateDir, findKubeconfig, kubeconfigPath } from '../local/paths.js';
 import type { TrafficSummary } from '../local/traffic.js';
 import { AntreaError, describeError } from '../util/errors.js';
-import { createLogger, parseLogLevel } from '../util/log.js';
 import { startFlowSink } from './flows.js';
+import { processLogger, untilStopped } from './process-common.js';
 import { discover, getTable, resolveKind, resolveObjectKind } from './kubeapi.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, checkName, checkNamespace, noMoreArgs, oneOf, parseFlags, processIO, runCommand, unknownCommand, UsageError, type CliIO } from './io.js';
 import { yamlErrorText } from '../config/yamlerrors.js';
@@ -98,12 +98,7 @@ async function up(io: CliIO, args: string[]): Promise<number> {
     if (parsed.problems.length) throw new UsageError(`--feature-gates: ${parsed.problems.map((p) => p.message).join('; ')}`);
     gates = parsed.values;
   }
-  let level;
-  try {
-    level = parseLogLevel(values['log-level'] ?? 'info');
-  } catch (err) {
-    throw new UsageError(`--log-level: ${describeError(err)}`);
-  }
+  const logger = processLogger(io, values['log-level']);
   const stateDir = resolve(io.cwd, values.state ?? defaultStateDir(io.env));
   // Everything the user named is checked before anything starts: a typo in --apply or --flows must not cost a
   // cluster start, nor leave a cluster running that nothing will stop.
@@ -112,7 +107,6 @@ async function up(io: CliIO, args: string[]): Promise<number> {
   const manifestText = readInput(manifestPath, values.manifest === undefined ? 'the default manifest' : '--manifest', values.manifest ?? manifestPath);
   const toApply = values.apply ? readObjects(resolve(io.cwd, values.apply), values.apply, '--apply') : undefined;
   const flowsTarget = values.flows === undefined || values.flows === '-' ? values.flows : openAppend(resolve(io.cwd, values.flows), values.flows);
-  const logger = createLogger({ level, sink: (line) => io.stderr(`${line}\n`), format: io.isTTY ? 'text' : 'json' });
   const progress = (line: string) => {
     if (io.isTTY) io.stderr(`… ${line}\n`);
   };
@@ -174,10 +168,7 @@ async function announceAndRun(io: CliIO, a: Announce): Promise<void> {
       await client.close();
     }
   }
-  await new Promise<void>((done) => {
-    if (!io.stopSignal || io.stopSignal.aborted) return done();
-    io.stopSignal.addEventListener('abort', () => done(), { once: true });
-  });
+  await untilStopped(io);
 }
 
 /** `12`, not `1e1`, `0x0c` or `12.0`: flags take plain decimal numbers. Undefined when it is not one. */

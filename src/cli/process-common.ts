@@ -1,4 +1,4 @@
-/** What the antrea-agent and antrea-controller commands share: conf loading with clear errors, and running until a signal. */
+/** What the antrea-agent, antrea-controller and `antrea local up` commands share: conf loading with clear errors, a logger from --log-level, and running until a signal. */
 import { formatConfigProblem, loadConfFile, type ComponentName, type LoadedConf } from '../config/index.js';
 import { createLogger, parseLogLevel, type Logger } from '../util/log.js';
 import { describeError } from '../util/errors.js';

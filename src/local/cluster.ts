@@ -46,7 +46,8 @@ import { startScheduler } from './kube/scheduler.js';
 import { localNodes } from './nodes.js';
 import { lockStateDir, type StateLock } from './lock.js';
 import { runTraffic, type TrafficRequest, type TrafficSummary } from './traffic.js';
-import { serveLocalApi, type LocalApiServer } from './api.js';
+import { serveLocalApi } from './api.js';
+import type { ApiServer } from '../apiserver/http.js';
 import { kubeconfigPath } from './paths.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { servedResources } from '../apiserver/resources/index.js';
@@ -133,7 +134,7 @@ export class LocalCluster {
   readonly agents = new Map<string, Agent>();
   #kube: Stoppable[] = [];
   #kubeInformers: SharedInformerFactory | undefined;
-  #api: LocalApiServer | undefined;
+  #api: ApiServer | undefined;
   #controller: Controller | undefined;
   #lock: StateLock | undefined;
 

@@ -11,10 +11,6 @@ import type { Logger } from '../util/log.js';
 
 export const ANTREA_TS_VERSION = '0.1.0';
 
-export function nowTimestamp(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 export async function publishInfo<T extends KubeObject>(
   client: ApiClient,
   gvr: GroupVersionResource,

@@ -2,8 +2,9 @@
 import { antreaGvr, type AntreaAgentInfo } from '../../apis/crd/info.js';
 import type { Node, Pod } from '../../apis/core.js';
 import { gvr } from '../../apiserver/registry.js';
+import { nowTimestamp } from '../../apiserver/objects.js';
 import { defineModule } from '../../features/modules.js';
-import { ANTREA_TS_VERSION, nowTimestamp, publishInfo } from '../../process/info.js';
+import { ANTREA_TS_VERSION, publishInfo } from '../../process/info.js';
 import type { AgentContext } from '../context.js';
 
 export const agentMonitor = defineModule<AgentContext>({

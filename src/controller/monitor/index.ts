@@ -1,7 +1,8 @@
 /** Publishes the AntreaControllerInfo through which antctl finds the controller's API. */
 import { ANTREA_CONTROLLER_INFO_NAME, antreaGvr, type AntreaAgentInfo, type AntreaControllerInfo } from '../../apis/crd/info.js';
+import { nowTimestamp } from '../../apiserver/objects.js';
 import { defineModule } from '../../features/modules.js';
-import { ANTREA_TS_VERSION, nowTimestamp, publishInfo } from '../../process/info.js';
+import { ANTREA_TS_VERSION, publishInfo } from '../../process/info.js';
 import type { ControllerContext } from '../context.js';
 
 export const controllerMonitor = defineModule<ControllerContext>({

@@ -3,6 +3,7 @@
  * is marked Running and Ready; a host-network Pod takes its Node's address and runs at once.
  */
 import type { Node, Pod, PodCondition } from '../../apis/core.js';
+import { nowTimestamp } from '../../apiserver/objects.js';
 import { gvr } from '../../apiserver/registry.js';
 import { cacheKey, splitKey } from '../../client/cache.js';
 import type { SharedInformerFactory } from '../../client/factory.js';
@@ -18,7 +19,7 @@ export function nodeInternalIp(node: Node): string | undefined {
 
 const conditionTypes = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'] as const;
 
-export function startKubelets(client: ApiClient, informers: SharedInformerFactory, logger: Logger, now: () => Date = () => new Date()): Stoppable {
+export function startKubelets(client: ApiClient, informers: SharedInformerFactory, logger: Logger): Stoppable {
   const log = logger.child({ controller: 'kubelet' });
   const nodes = informers.informerFor<Node>(gvr.nodes);
   const pods = informers.informerFor<Pod>(gvr.pods);
@@ -43,7 +44,7 @@ export function startKubelets(client: ApiClient, informers: SharedInformerFactor
     if (!wired) return;
     const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     if (phase === 'Running' && ready && pod.status?.hostIP === hostIP) return;
-    const at = now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const at = nowTimestamp();
     const conditions: PodCondition[] = conditionTypes.map((type) => ({ type, status: 'True', lastTransitionTime: at }));
     const { namespace, name } = splitKey(key);
     await client

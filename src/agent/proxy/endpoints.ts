@@ -26,7 +26,7 @@ export class EndpointsBuilder {
     if (!set) this.byPort.set(key, (set = new Map()));
     const id = endpointId(ep);
     const had = set.get(id);
-    if (!had || rank(ep) > rank(had)) set.set(id, ep);
+    if (!had || endpointRank(ep) > endpointRank(had)) set.set(id, ep);
   }
 
   /** The endpoints per ServicePort, each list sorted (see compareEndpoints). */
@@ -34,7 +34,7 @@ export class EndpointsBuilder {
     const out = new Map<string, EndpointInfo[]>();
     for (const [key, set] of this.byPort) {
       // Decorate once: parsing each IP inside the comparator would parse it log(n) times.
-      const decorated = [...set.values()].map((e) => ({ n: ipv4Number(e.ip) * 65536 + e.port, e }));
+      const decorated = [...set.values()].map((e) => ({ n: endpointOrder(e), e }));
       decorated.sort((a, b) => a.n - b.n);
       out.set(key, decorated.map((d) => d.e));
     }
@@ -42,7 +42,11 @@ export class EndpointsBuilder {
   }
 }
 
-const rank = (e: EndpointInfo) => (e.ready ? 4 : 0) + (e.serving ? 2 : 0) + (e.nodeName ? 1 : 0);
+/** Which copy of an endpoint listed twice wins: ready, then serving, then one that names its Node. */
+export const endpointRank = (e: EndpointInfo) => (e.ready ? 4 : 0) + (e.serving ? 2 : 0) + (e.nodeName ? 1 : 0);
+
+/** The bucket order as one number: IP (numerically for IPv4), then port. */
+export const endpointOrder = (e: EndpointInfo) => ipv4Number(e.ip) * 65536 + e.port;
 
 /** Orders by IP (numerically for IPv4), then port: a stable bucket order whatever order the objects came in. */
 export function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {

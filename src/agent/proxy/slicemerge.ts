@@ -9,7 +9,7 @@
  * that slice); lists sorted by IP, then port.
  */
 import type { L4Protocol } from '../../datapath/types.js';
-import { ipv4Number } from './endpoints.js';
+import { endpointOrder as order, endpointRank as rank } from './endpoints.js';
 import { endpointId, servicePortKey, type EndpointInfo, type EndpointsByPort, type ServiceName, type ServicePortKey } from './types.js';
 
 /** The part of a slice the proxy uses; two slices with the same info are the same to it. */
@@ -20,14 +20,10 @@ export interface SliceInfo {
 
 const PROTOCOLS: ReadonlySet<string> = new Set(['TCP', 'UDP', 'SCTP']);
 
-const rank = (e: EndpointInfo) => (e.ready ? 4 : 0) + (e.serving ? 2 : 0) + (e.nodeName ? 1 : 0);
-
 function sameInfo(a: EndpointInfo | undefined, b: EndpointInfo | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && a.ip === b.ip && a.port === b.port && a.nodeName === b.nodeName &&
     a.ready === b.ready && a.serving === b.serving && a.terminating === b.terminating);
 }
-
-const order = (e: EndpointInfo) => ipv4Number(e.ip) * 65536 + e.port;
 
 /** One slice's copy of an endpoint (a slice's best copy when it lists the endpoint twice). */
 interface Copy {

@@ -80,10 +80,6 @@ export interface CtLookup {
   tuple: Tuple;
 }
 
-export function tupleKey(zone: number, t: Tuple): string {
-  return `${zone}|${t.proto}|${t.src}|${t.dst}|${t.sport}|${t.dport}`;
-}
-
 /** A 32-bit hash of (zone, tuple): the index key; entries under one hash are compared field by field. */
 export function tupleHash(zone: number, t: Tuple): number {
   let h = Math.imul(zone ^ 0x9e3779b9, 0x85ebca6b);

@@ -38,7 +38,7 @@ import {
   ServiceCTMark, ServiceGroupIDField, EndpointIPField, EndpointPortField, EpUnionField, EpToLearnRegMark, ServiceEPStateField,
   CustomReasonField,
 } from '../fields.js';
-import { act, flow, match, type Bucket, type Flow, type Group, type Proto } from '../flow.js';
+import { act, flow, match, type Bucket, type Flow, type Proto } from '../flow.js';
 import type { ServiceEndpoint, ServiceFrontend, L4Protocol } from '../../types.js';
 import { parseIpv4 } from '../../net/addr.js';
 
@@ -115,19 +115,6 @@ export function endpointBucket(ep: Pick<ServiceEndpoint, 'ip' | 'port'>, affinit
       act.resubmit(affinity ? Table.ServiceLB : Table.EndpointDNAT),
     ],
   };
-}
-
-/** The select group, as a fresh compile builds it (the compiler keeps buckets across changes instead). */
-export function serviceGroup(svc: ServiceFrontend, groupId: number): Group {
-  const affinity = svc.sessionAffinityTimeout !== undefined;
-  const taken = new Set<number>();
-  const buckets: Bucket[] = [];
-  for (const [key, ep] of uniqueEndpoints(svc.endpoints)) {
-    const id = endpointBucketId(key, (n) => taken.has(n));
-    taken.add(id);
-    buckets.push(endpointBucket(ep, affinity, id));
-  }
-  return { id: groupId, type: 'select', buckets };
 }
 
 /** The ServiceLB flows of a ServicePort: per VIP, select (or reject without Endpoints) and, with affinity, learn. */
@@ -221,15 +208,4 @@ export function hairpinFlow(ip: string, cookie: bigint): Flow {
     act.loadReg(HairpinRegMark),
     act.goto(Table.L2ForwardingOut),
   ]);
-}
-
-/** Every flow of a ServicePort, as a fresh compile builds it. */
-export function serviceFlows(svc: ServiceFrontend, groupId: number, cookie: bigint): Flow[] {
-  const eps = uniqueEndpoints(svc.endpoints);
-  const flows = serviceFrontendFlows(svc, groupId, cookie);
-  const affinityGroup = svc.sessionAffinityTimeout !== undefined ? groupId : undefined;
-  for (const ep of eps.values()) flows.push(endpointDnatFlow(svc.protocol, ep, cookie, affinityGroup));
-  const hairpin = new Set([...eps.values()].filter((e) => e.isLocal).map((e) => e.ip));
-  for (const ip of hairpin) flows.push(hairpinFlow(ip, cookie));
-  return flows;
 }

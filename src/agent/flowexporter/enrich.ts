@@ -16,6 +16,11 @@ function podIPs(pod: Pod): string[] {
   return ips;
 }
 
+/** `namespace/name`: what the indexes below are keyed by, and the prefix of a ServiceRef's portName. */
+function nameOf(o: Pod | Service): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+}
+
 function frontendKey(ip: string, port: number, proto: number): string {
   return `${ip}|${port}|${proto}`;
 }
@@ -30,7 +35,7 @@ export class ClusterIndex implements Enricher {
   constructor(private readonly policies?: PolicyLookup) {}
 
   upsertPod(pod: Pod): void {
-    const key = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
+    const key = nameOf(pod);
     this.removePodKey(key);
     // Host-network Pods share their Node's IP: a Node IP names no Pod.
     if (pod.spec?.hostNetwork) return;
@@ -42,11 +47,11 @@ export class ClusterIndex implements Enricher {
   }
 
   removePod(pod: Pod): void {
-    this.removePodKey(`${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`);
+    this.removePodKey(nameOf(pod));
   }
 
   upsertService(svc: Service): void {
-    const key = `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`;
+    const key = nameOf(svc);
     this.removeServiceKey(key);
     const ips = (svc.spec.clusterIPs?.length ? svc.spec.clusterIPs : svc.spec.clusterIP ? [svc.spec.clusterIP] : []).filter((ip) => ip !== 'None' && ip !== '');
     if (ips.length === 0) return;
@@ -64,7 +69,7 @@ export class ClusterIndex implements Enricher {
   }
 
   removeService(svc: Service): void {
-    this.removeServiceKey(`${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`);
+    this.removeServiceKey(nameOf(svc));
   }
 
   podByIP(ip: string): PodRef | undefined {

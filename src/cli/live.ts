@@ -9,9 +9,21 @@ export async function getLiveFeatureGates(io: CliIO, kubeconfigFlag: string | un
   if (!kubeconfig) {
     throw new UsageError('no cluster to ask: give --manifest FILE, or --kubeconfig FILE / KUBECONFIG, or start one with `antrea local up`');
   }
+  return controllerFeatureGates(kubeconfig, 10_000);
+}
+
+/** The running controller's `/featuregates`, found through the cluster of `kubeconfig`. */
+export async function controllerFeatureGates(kubeconfig: string, timeoutMs: number): Promise<FeatureGateStatus[]> {
   const { controllerApiUrl } = await import('./controller-info.js');
   const url = await controllerApiUrl(kubeconfig);
-  const res = await fetchOrExplain(`${url}/featuregates`, { signal: AbortSignal.timeout(10_000) }, 'the antrea-controller');
+  const res = await fetchOrExplain(`${url}/featuregates`, { signal: AbortSignal.timeout(timeoutMs) }, 'the antrea-controller');
   if (!res.ok) throw new Error(`the controller at ${url} answered ${res.status} for /featuregates`);
   return (await res.json()) as FeatureGateStatus[];
+}
+
+/** The kubeconfig of the cluster a client command asks: --kubeconfig, KUBECONFIG, or the local cluster's. */
+export function clusterKubeconfig(io: CliIO, kubeconfigFlag: string | undefined): string {
+  const kubeconfig = findKubeconfig(kubeconfigFlag, io.env, io.cwd);
+  if (!kubeconfig) throw new UsageError('no cluster to ask: give --kubeconfig FILE or KUBECONFIG, or start one with `antrea local up`');
+  return kubeconfig;
 }

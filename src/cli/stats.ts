@@ -6,8 +6,8 @@
 import { statsGvr, type NetworkPolicyStats } from '../apis/stats.js';
 import { HttpClient } from '../client/http.js';
 import type { ApiClient } from '../client/types.js';
-import { findKubeconfig } from '../local/paths.js';
 import { checkName, checkNamespace, noMoreArgs, oneOf, parseFlags, UsageError, type CliIO } from './io.js';
+import { clusterKubeconfig } from './live.js';
 import { renderTable } from './table.js';
 
 export const statsKinds = {
@@ -53,9 +53,7 @@ export async function getStats(io: CliIO, resource: StatsResource, args: string[
   if (all && positionals[0] !== undefined) throw new UsageError('a resource cannot be retrieved by NAME across all namespaces: give -n NS instead of -A', { field: 'all-namespaces' });
   let api = client;
   if (!api) {
-    const kubeconfig = findKubeconfig(values.kubeconfig, io.env, io.cwd);
-    if (!kubeconfig) throw new UsageError('no cluster to ask: give --kubeconfig FILE or KUBECONFIG, or start one with `antrea local up`');
-    api = new HttpClient({ kubeconfig, requestTimeoutMs: 10_000 });
+    api = new HttpClient({ kubeconfig: clusterKubeconfig(io, values.kubeconfig), requestTimeoutMs: 10_000 });
   }
   const base = api.resource<NetworkPolicyStats>(spec.gvr);
   const r = spec.namespaced && !all ? base.inNamespace(values.namespace ?? 'default') : base;

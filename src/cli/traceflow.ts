@@ -22,9 +22,8 @@ import {
 import { gvr } from '../apiserver/registry.js';
 import { HttpClient } from '../client/http.js';
 import { isApiError, type ApiClient } from '../client/types.js';
-import type { FeatureGateStatus } from '../features/index.js';
-import { findKubeconfig } from '../local/paths.js';
 import { AntreaError, describeError } from '../util/errors.js';
+import { clusterKubeconfig, controllerFeatureGates } from './live.js';
 import { checkNamespace, EXIT_FAILED, EXIT_INTERRUPTED, noMoreArgs, oneOf, parseFlags, UsageError, type CliIO } from './io.js';
 
 export const traceflowUsage = `usage: antctl traceflow -S NS/POD -D NS/POD|NS/SVC|IP [-f FLOW] [--live-traffic] [--dropped-only] [-t TIMEOUT] [-o yaml|json] [--nowait] [--kubeconfig FILE]
@@ -156,11 +155,7 @@ export function traceflowResponse(tf: Traceflow): TraceflowResponse {
 /** The controller's word on the gate; undefined when the controller cannot be asked (the API then decides). */
 async function traceflowGate(kubeconfig: string): Promise<'Enabled' | 'Disabled' | undefined> {
   try {
-    const { controllerApiUrl } = await import('./controller-info.js');
-    const url = await controllerApiUrl(kubeconfig);
-    const res = await fetch(`${url}/featuregates`, { signal: AbortSignal.timeout(5_000) });
-    if (!res.ok) return undefined;
-    const gates = (await res.json()) as FeatureGateStatus[];
+    const gates = await controllerFeatureGates(kubeconfig, 5_000);
     const mine = gates.filter((g) => g.name === 'Traceflow');
     if (mine.length === 0) return undefined;
     return mine.every((g) => g.status === 'Enabled') ? 'Enabled' : 'Disabled';
@@ -220,8 +215,7 @@ export async function traceflowCommand(io: CliIO, args: string[]): Promise<numbe
     }
   }
 
-  const kubeconfig = findKubeconfig(values.kubeconfig, io.env, io.cwd);
-  if (!kubeconfig) throw new UsageError('no cluster to ask: give --kubeconfig FILE or KUBECONFIG, or start one with `antrea local up`');
+  const kubeconfig = clusterKubeconfig(io, values.kubeconfig);
   if ((await traceflowGate(kubeconfig)) === 'Disabled') {
     throw new AntreaError('ERR_FEATURE_DISABLED', 'Traceflow is disabled in this cluster: the antrea-controller reports the Traceflow feature gate Disabled (enable it in the antrea ConfigMap for the agent and the controller)', { gate: 'Traceflow' });
   }

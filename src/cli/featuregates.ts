@@ -13,7 +13,8 @@ import {
   type ConfigProblem,
 } from '../config/index.js';
 import { AntreaError, describeError } from '../util/errors.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, ReportedFailure, UsageError, noMoreArgs, oneOf, parseFlags, type CliIO } from './io.js';
+import { EXIT_OK, EXIT_USAGE, ReportedFailure, UsageError, noMoreArgs, oneOf, parseFlags, type CliIO } from './io.js';
+import { problemsExit } from './process-common.js';
 import { renderMarkdownTable, renderTable } from './table.js';
 
 export const listUsage = 'usage: antctl featuregates list [--release vX.Y.Z] [-o table|json|markdown]';
@@ -109,14 +110,6 @@ export function renderGatesReport(entries: readonly FeatureGateStatus[]): string
   const agent = section('Antrea Agent Feature Gates', entries.filter((e) => e.component === 'agent'));
   const controller = section('Antrea Controller Feature Gates', entries.filter((e) => e.component === 'controller'));
   return [agent, controller].filter(Boolean).join('\n');
-}
-
-/** Problems that mean the input could not be read at all: exit 2 rather than 1. */
-const UNREADABLE = new Set(['ERR_FILE_UNREADABLE', 'ERR_MALFORMED_YAML']);
-
-function problemsExit(problems: readonly ConfigProblem[]): number {
-  if (problems.some((p) => p.severity === 'error' && UNREADABLE.has(p.code))) return EXIT_USAGE;
-  return problems.some((p) => p.severity === 'error') ? EXIT_FAILED : EXIT_OK;
 }
 
 function problemJson(p: ConfigProblem) {

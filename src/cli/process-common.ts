@@ -1,18 +1,26 @@
 /** What the antrea-agent, antrea-controller and `antrea local up` commands share: conf loading with clear errors, a logger from --log-level, and running until a signal. */
-import { formatConfigProblem, loadConfFile, type ComponentName, type LoadedConf } from '../config/index.js';
+import { formatConfigProblem, loadConfFile, type ComponentName, type ConfigProblem, type LoadedConf } from '../config/index.js';
 import { createLogger, parseLogLevel, type Logger } from '../util/log.js';
 import { describeError } from '../util/errors.js';
-import { EXIT_FAILED, EXIT_USAGE, ReportedFailure, UsageError, type CliIO } from './io.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, ReportedFailure, UsageError, type CliIO } from './io.js';
 
 export function loadConfOrFail(io: CliIO, path: string, component: ComponentName): NonNullable<LoadedConf['resolved']> {
   const loaded = loadConfFile(path, component);
   // An unreadable file's message already names it: without this the line would read `PATH: cannot read PATH: ...`.
   for (const p of loaded.problems) io.stderr(`${formatConfigProblem(p.code === 'ERR_FILE_UNREADABLE' ? { ...p, file: undefined } : p)}\n`);
-  const errors = loaded.problems.filter((p) => p.severity === 'error');
-  // Input that cannot be read or parsed is exit 2, as for antctl featuregates check; a conf that loads but is wrong is 1.
-  if (errors.some((p) => p.code === 'ERR_FILE_UNREADABLE' || p.code === 'ERR_MALFORMED_YAML')) throw new ReportedFailure(EXIT_USAGE);
-  if (!loaded.resolved || errors.length > 0) throw new ReportedFailure(EXIT_FAILED);
+  const exit = problemsExit(loaded.problems);
+  if (exit !== EXIT_OK) throw new ReportedFailure(exit);
+  if (!loaded.resolved) throw new ReportedFailure(EXIT_FAILED);
   return loaded.resolved;
+}
+
+/** Problems that mean the input could not be read at all: exit 2 rather than 1. */
+const UNREADABLE = new Set(['ERR_FILE_UNREADABLE', 'ERR_MALFORMED_YAML']);
+
+/** The exit code for a list of config problems: 2 when the input cannot be read or parsed, 1 for any other error, else 0. */
+export function problemsExit(problems: readonly ConfigProblem[]): number {
+  if (problems.some((p) => p.severity === 'error' && UNREADABLE.has(p.code))) return EXIT_USAGE;
+  return problems.some((p) => p.severity === 'error') ? EXIT_FAILED : EXIT_OK;
 }
 
 export function processLogger(io: CliIO, level: string | undefined): Logger {

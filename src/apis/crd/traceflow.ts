@@ -16,6 +16,7 @@ import {
   validateBoolean,
   validateIP,
   validateObjectMeta,
+  validateOptionalString,
   isDNS1123Subdomain,
   type FieldError,
 } from '../validation.js';
@@ -186,10 +187,6 @@ function intIn(errs: FieldError[], field: string, v: unknown, min: number, max: 
   else if (v < min || v > max) errs.push(invalid(field, v, `must be between ${min} and ${max}, inclusive`));
 }
 
-function str(errs: FieldError[], field: string, v: unknown): void {
-  if (v !== undefined && v !== null && typeof v !== 'string') errs.push(typeInvalid(field, v, 'must be a string'));
-}
-
 function obj(errs: FieldError[], field: string, v: unknown): v is Record<string, unknown> {
   if (v === undefined || v === null) return false;
   if (!isObject(v)) {
@@ -250,12 +247,12 @@ export function validateTraceflow(o: KubeObject): FieldError[] {
   if (spec === undefined || spec === null) return errs;
   if (!obj(errs, 'spec', spec)) return errs;
   if (obj(errs, 'spec.source', spec.source)) {
-    str(errs, 'spec.source.namespace', spec.source.namespace);
-    str(errs, 'spec.source.pod', spec.source.pod);
+    validateOptionalString(errs, 'spec.source.namespace', spec.source.namespace);
+    validateOptionalString(errs, 'spec.source.pod', spec.source.pod);
     validateIP(errs, 'spec.source.ip', spec.source.ip);
   }
   if (obj(errs, 'spec.destination', spec.destination)) {
-    for (const k of ['namespace', 'pod', 'service'] as const) str(errs, `spec.destination.${k}`, spec.destination[k]);
+    for (const k of ['namespace', 'pod', 'service'] as const) validateOptionalString(errs, `spec.destination.${k}`, spec.destination[k]);
     validateIP(errs, 'spec.destination.ip', spec.destination.ip);
   }
   if (obj(errs, 'spec.packet', spec.packet)) validatePacket(errs, 'spec.packet', spec.packet);

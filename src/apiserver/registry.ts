@@ -188,7 +188,10 @@ export class Registry {
 
 // ---------------------------------------------------------------- the core types
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+/** A string field for a cell or field selector: the string, or '' for anything else. */
+export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+/** Any scalar field as cell text: '' when absent. */
+export const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 type Loose = Record<string, unknown>;
 /** Reads a nested field of an object of unknown shape: `pick(o, 'spec', 'nodeName')`. */
 export function pick(o: unknown, ...path: string[]): unknown {

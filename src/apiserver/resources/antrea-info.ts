@@ -1,7 +1,7 @@
 /** `crd.antrea.io/v1beta1` AntreaControllerInfo and AntreaAgentInfo, as served to antctl. */
 import { invalid, required, type FieldError } from '../../apis/validation.js';
 import type { KubeObject } from '../../apis/meta.js';
-import { ageColumn, col, defineResource, pick } from '../registry.js';
+import { ageColumn, col, defineResource, pick, text } from '../registry.js';
 
 function validateInfo(obj: KubeObject): FieldError[] {
   const port = (obj as { apiPort?: unknown }).apiPort;
@@ -9,8 +9,6 @@ function validateInfo(obj: KubeObject): FieldError[] {
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return [invalid('apiPort', port, 'must be a port number between 1 and 65535')];
   return [];
 }
-
-const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
 export const antreaControllerInfoResource = defineResource({
   group: 'crd.antrea.io',

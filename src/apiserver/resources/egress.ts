@@ -1,8 +1,7 @@
 /** `crd.antrea.io/v1alpha2` Egress (short name eg; columns EGRESSIP, AGE, NODE) and ExternalIPPool (eip). */
 import { validateEgress, validateExternalIPPool } from '../../apis/crd/egress.js';
-import { ageColumn, col, defineResource, pick } from '../registry.js';
+import { ageColumn, col, defineResource, pick, str } from '../registry.js';
 
-const text = (v: unknown) => (typeof v === 'string' ? v : '');
 const num = (v: unknown) => (typeof v === 'number' ? String(v) : '');
 
 export const egressResource = defineResource({
@@ -14,7 +13,7 @@ export const egressResource = defineResource({
   namespaced: false,
   statusSubresource: true,
   validate: validateEgress,
-  columns: [col('EgressIP', (o) => text(pick(o, 'spec', 'egressIP'))), ageColumn, col('Node', (o) => text(pick(o, 'status', 'egressNode')))],
+  columns: [col('EgressIP', (o) => str(pick(o, 'spec', 'egressIP'))), ageColumn, col('Node', (o) => str(pick(o, 'status', 'egressNode')))],
 });
 
 export const externalIPPoolResource = defineResource({

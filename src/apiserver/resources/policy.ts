@@ -28,9 +28,7 @@ import {
 } from '../../apis/crd/policy.js';
 import { CONTROLPLANE_GROUP, CONTROLPLANE_VERSION } from '../../apis/controlplane.js';
 import { STATS_GROUP } from '../../apis/stats.js';
-import { ageColumn, col, defineResource, pick, type AdmissionOperation, type AdmissionView, type ResourceDef } from '../registry.js';
-
-const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+import { ageColumn, col, defineResource, pick, text, type AdmissionOperation, type AdmissionView, type ResourceDef } from '../registry.js';
 
 export const k8sNetworkPolicyResource = defineResource({
   group: 'networking.k8s.io',

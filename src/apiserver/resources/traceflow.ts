@@ -1,8 +1,6 @@
 /** `crd.antrea.io/v1alpha1` Traceflow, with the printer columns of Antrea's CRD (Phase, Source-Pod, Destination-Pod, Destination-IP). */
 import { validateTraceflow } from '../../apis/crd/traceflow.js';
-import { ageColumn, col, defineResource, pick } from '../registry.js';
-
-const text = (v: unknown) => (typeof v === 'string' ? v : '');
+import { ageColumn, col, defineResource, pick, str } from '../registry.js';
 
 export const traceflowResource = defineResource({
   group: 'crd.antrea.io',
@@ -13,12 +11,12 @@ export const traceflowResource = defineResource({
   namespaced: false,
   statusSubresource: true,
   validate: validateTraceflow,
-  fields: { 'status.phase': (o) => text(pick(o, 'status', 'phase')) },
+  fields: { 'status.phase': (o) => str(pick(o, 'status', 'phase')) },
   columns: [
-    col('Phase', (o) => text(pick(o, 'status', 'phase'))),
-    col('Source-Pod', (o) => text(pick(o, 'spec', 'source', 'pod'))),
-    col('Destination-Pod', (o) => text(pick(o, 'spec', 'destination', 'pod'))),
-    col('Destination-IP', (o) => text(pick(o, 'spec', 'destination', 'ip'))),
+    col('Phase', (o) => str(pick(o, 'status', 'phase'))),
+    col('Source-Pod', (o) => str(pick(o, 'spec', 'source', 'pod'))),
+    col('Destination-Pod', (o) => str(pick(o, 'spec', 'destination', 'pod'))),
+    col('Destination-IP', (o) => str(pick(o, 'spec', 'destination', 'ip'))),
     ageColumn,
   ],
 });

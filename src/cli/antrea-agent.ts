@@ -13,6 +13,7 @@ import type { NodeDatapath } from '../agent/nodedatapath.js';
 import { ruleStatsFromConjMetrics } from '../agent/stats/counters.js';
 import { HttpClient } from '../client/http.js';
 import { SimCluster } from '../datapath/sim/cluster.js';
+import { simTraceflowDatapath } from '../agent/traceflow/simdatapath.js';
 import { AntreaError } from '../util/errors.js';
 import { EXIT_OK, noMoreArgs, oneOf, parseFlags, processIO, runCommand, type CliIO } from './io.js';
 import { loadConfOrFail, processLogger, untilStopped } from './process-common.js';
@@ -63,6 +64,8 @@ export async function antreaAgent(argv: string[], io: CliIO): Promise<number> {
           policyRuleIDs: async () => node.compiler.policyRuleIDs(),
           conntrack: () => sim.conntrack(cfg.nodeName),
           policyRuleStats: async () => ruleStatsFromConjMetrics(node.ruleMetrics(), (id) => node.compiler.ruleIDOf(id)),
+          // Without it the Traceflow module would run with its gate on and fail every Traceflow from this Node.
+          traceflow: simTraceflowDatapath(sim, cfg.nodeName),
         };
       },
     }).catch(async (err: unknown) => {

@@ -59,7 +59,8 @@ test('antrea-agent --datapath sim joins a running cluster as one more Node and w
     status: { addresses: [{ type: 'InternalIP', address: '192.168.77.250' }] },
   } as never);
   const conf = join(stateDir, 'antrea-agent.conf');
-  writeFileSync(conf, `apiPort: ${await freePort()}\n`);
+  const apiPort = await freePort();
+  writeFileSync(conf, `apiPort: ${apiPort}\n`);
   const stop = new AbortController();
   const running = capture(antreaAgent, ['--datapath', 'sim', '--config', conf, '--kubeconfig', join(stateDir, 'kubeconfig'), '--node-name', 'extra', '--log-level', 'error'], { stopSignal: stop.signal });
   await client.resource<Pod>(gvr.pods).inNamespace('default').create({
@@ -73,6 +74,9 @@ test('antrea-agent --datapath sim joins a running cluster as one more Node and w
     return p.status?.phase === 'Running' ? p : undefined;
   });
   assert.match(pod.status?.podIP ?? '', /^10\.10\.200\.\d+$/);
+  // The Traceflow gate is on by default: its module must have a datapath to inject and sample with.
+  const traceflow = (await (await fetch(`http://127.0.0.1:${apiPort}/traceflow`)).json()) as { liveTraffic: boolean };
+  assert.equal(traceflow.liveTraffic, true, 'the standalone agent wires Traceflow into its simulated datapath');
   stop.abort();
   assert.equal((await running).code, 0);
 });

@@ -23,13 +23,13 @@ export interface FieldSelector {
 const nameGetter: FieldGetter = (o) => o.metadata.name ?? '';
 const namespaceGetter: FieldGetter = (o) => o.metadata.namespace ?? '';
 
-export function fieldGetter(def: ResourceDef, field: string): FieldGetter | undefined {
+function fieldGetter(def: ResourceDef, field: string): FieldGetter | undefined {
   if (field === 'metadata.name') return nameGetter;
   if (field === 'metadata.namespace') return namespaceGetter;
   return Object.prototype.hasOwnProperty.call(def.fields, field) ? def.fields[field] : undefined;
 }
 
-export const everyField: FieldSelector = { requirements: [], matches: () => true, pinned: () => undefined };
+const everyField: FieldSelector = { requirements: [], matches: () => true, pinned: () => undefined };
 
 /** Parses a field selector for a resource; unknown fields and bad syntax are 400 BadRequest, as on a real server. */
 export function parseFieldSelector(def: ResourceDef, s: string | undefined): FieldSelector {

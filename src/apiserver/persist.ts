@@ -82,7 +82,7 @@ export interface PersistenceOptions {
 const snapshotName = 'snapshot.json';
 const walName = 'wal.log';
 
-export function entryKey(gr: string, ns: string, name: string): string {
+function entryKey(gr: string, ns: string, name: string): string {
   return `${gr}\u0000${ns}\u0000${name}`;
 }
 

@@ -1083,7 +1083,7 @@ function tooLargeRv(n: number, current: number): ApiError {
   });
 }
 
-export function parseLabelSelectorOrThrow(s: string | undefined): Selector {
+function parseLabelSelectorOrThrow(s: string | undefined): Selector {
   if (s === undefined || s.trim() === '') return everything;
   try {
     return parseSelector(s);

@@ -40,7 +40,9 @@ export function startScheduler(client: ApiClient, informers: SharedInformerFacto
     let count = pods.byIndex('nodeName', node).length;
     for (const [key, target] of pending) {
       if (target !== node) continue;
-      if (pods.get(key)?.spec.nodeName) pending.delete(key);
+      // Bound (the cache counts it now) or deleted before the cache saw the binding: either way no longer pending.
+      const p = pods.get(key);
+      if (!p || p.spec.nodeName) pending.delete(key);
       else count++;
     }
     return count;
@@ -57,7 +59,12 @@ export function startScheduler(client: ApiClient, informers: SharedInformerFacto
     const { namespace, name } = splitKey(key);
     const nodeName = node.metadata.name ?? '';
     pending.set(key, nodeName);
-    await client.resource<Pod>(gvr.pods).inNamespace(namespace ?? 'default').patch(name, 'merge', { spec: { nodeName } });
+    try {
+      await client.resource<Pod>(gvr.pods).inNamespace(namespace ?? 'default').patch(name, 'merge', { spec: { nodeName } });
+    } catch (err) {
+      pending.delete(key);
+      throw err;
+    }
     log.debug('Pod bound', { pod: key, node: nodeName });
   };
 

@@ -81,6 +81,15 @@ export function toApiError(err: unknown, what: string): ApiError {
   return new ApiError(statusForCode(500, `${what}: ${describeError(err)}`));
 }
 
+/** Connection-level errno codes in words, for one-line "cannot reach" messages. */
+export const connectionErrorWords: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENOTFOUND: 'host name not found',
+};
+
 /**
  * ` at ORIGIN: connection refused (ECONNREFUSED)` for node-fetch's `request to URL failed, reason: connect
  * ECONNREFUSED HOST:PORT`, which repeats the path the caller already names; other failures keep their message.
@@ -89,21 +98,8 @@ function unreachableReason(err: unknown): string {
   const message = describeError(err);
   const code = (err as { code?: unknown }).code;
   const m = /^request to (\S+) failed, reason: /.exec(message);
-  let origin = '';
-  if (m) {
-    try {
-      origin = new URL(m[1] as string).origin;
-    } catch {
-      origin = '';
-    }
-  }
-  const words: Record<string, string> = {
-    ECONNREFUSED: 'connection refused',
-    ECONNRESET: 'connection reset',
-    ETIMEDOUT: 'connection timed out',
-    EHOSTUNREACH: 'host unreachable',
-    ENOTFOUND: 'host name not found',
-  };
-  if (origin && typeof code === 'string' && words[code]) return ` at ${origin}: ${words[code]} (${code})`;
+  const origin = m && URL.canParse(m[1]!) ? new URL(m[1]!).origin : '';
+  const words = typeof code === 'string' ? connectionErrorWords[code] : undefined;
+  if (origin && words) return ` at ${origin}: ${words} (${code as string})`;
   return `: ${message}`;
 }

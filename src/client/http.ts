@@ -45,6 +45,11 @@ const eventTypes = new Set<WatchEventType>(['ADDED', 'MODIFIED', 'DELETED', 'BOO
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+/** The DELETE request body: a v1 DeleteOptions carrying the preconditions, or none. */
+function deleteOptionsBody(preconditions: DeleteOptions['preconditions']): object | undefined {
+  return preconditions ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions } : undefined;
+}
+
 export class HttpClient implements ApiClient {
   readonly kubeConfig: KubeConfig;
   readonly server: string;
@@ -106,7 +111,7 @@ export class HttpClient implements ApiClient {
     name: string,
     opts: DeleteOptions = {},
   ): Promise<T> {
-    const body = opts.preconditions ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: opts.preconditions } : undefined;
+    const body = deleteOptionsBody(opts.preconditions);
     const query: Query = opts.dryRun ? { dryRun: 'All' } : {};
     const result = await this.request<T>(HttpMethod.DELETE, objectPath(gvr, namespace, name), query, body);
     if (isStatus(result)) {
@@ -124,7 +129,7 @@ export class HttpClient implements ApiClient {
     opts: ListOptions & DeleteOptions = {},
   ): Promise<KubeList<T>> {
     const { namespace, preconditions, dryRun, ...query } = opts;
-    const body = preconditions ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions } : undefined;
+    const body = deleteOptionsBody(preconditions);
     return this.request<KubeList<T>>(HttpMethod.DELETE, collectionPath(gvr, namespace), { ...query, ...(dryRun ? { dryRun: 'All' } : {}) }, body);
   }
 

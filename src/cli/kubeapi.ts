@@ -4,6 +4,7 @@
  */
 import type { GroupVersionResource } from '../apis/meta.js';
 import { AntreaError, describeError } from '../util/errors.js';
+import { connectionErrorWords } from '../client/http-errors.js';
 
 export interface DiscoveredResource {
   gvr: GroupVersionResource;
@@ -28,7 +29,7 @@ export async function fetchOrExplain(url: string, init: RequestInit, what: strin
   } catch (err) {
     const cause = (err as { cause?: { code?: unknown } }).cause;
     const code = typeof cause?.code === 'string' ? cause.code : undefined;
-    const words: Record<string, string> = { ECONNREFUSED: 'connection refused', ECONNRESET: 'connection reset', ETIMEDOUT: 'connection timed out', EHOSTUNREACH: 'host unreachable', ENOTFOUND: 'host name not found' };
+    const words = connectionErrorWords;
     const origin = URL.canParse(url) ? new URL(url).origin : url;
     const why = (err as Error).name === 'TimeoutError' ? 'no answer in time' : code ? `${words[code] ?? code}${words[code] ? ` (${code})` : ''}` : describeError(cause ?? err);
     throw new AntreaError('ERR_UNREACHABLE', `cannot reach ${what} at ${origin}: ${why}`, { cause: err });

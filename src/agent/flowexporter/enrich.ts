@@ -3,18 +3,13 @@
  * ports by frontend (ClusterIP, port, protocol). Kept up to date from informer events so a lookup on the poll path is
  * one Map.get.
  */
-import type { Pod, Service } from '../../apis/core.js';
+import { podIPsOf, type Pod, type Service } from '../../apis/core.js';
 import type { Informer } from '../../client/informer.js';
 import type { PolicyLookup } from './policies.js';
 import type { Enricher, PodRef, PolicyRef, ServiceRef } from './types.js';
 
 const PROTO_BY_NAME: Readonly<Record<string, number>> = { TCP: 6, UDP: 17, SCTP: 132 };
 
-function podIPs(pod: Pod): string[] {
-  const ips = (pod.status?.podIPs ?? []).map((p) => p.ip).filter((ip): ip is string => Boolean(ip));
-  if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
-  return ips;
-}
 
 /** `namespace/name`: what the indexes below are keyed by, and the prefix of a ServiceRef's portName. */
 function nameOf(o: Pod | Service): string {
@@ -39,7 +34,7 @@ export class ClusterIndex implements Enricher {
     this.removePodKey(key);
     // Host-network Pods share their Node's IP: a Node IP names no Pod.
     if (pod.spec?.hostNetwork) return;
-    const ips = podIPs(pod);
+    const ips = podIPsOf(pod);
     if (ips.length === 0) return;
     const ref: PodRef = { name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', node: pod.spec?.nodeName ?? '' };
     for (const ip of ips) this.pods.set(ip, ref);

@@ -11,7 +11,7 @@
  * The caller owns the informers and the work queue: this class only reads through `deps` and asks for re-syncs.
  */
 import { isIPv4 } from 'node:net';
-import type { Pod, Service } from '../../apis/core.js';
+import { isPodTerminal, type Pod, type Service } from '../../apis/core.js';
 import type { DesiredStateChange, L4Protocol, Datapath } from '../../datapath/types.js';
 import { describeError, isAntreaError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
@@ -53,7 +53,7 @@ const upper = (p: NplProtocol): L4Protocol => (p === 'tcp' ? 'TCP' : 'UDP');
 const mappingKey = (p: NplProtocol, nodePort: number) => `${upper(p)}/${nodePort}`;
 const podKeyOf = (pod: Pod) => `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
 const isGone = (pod: Pod | undefined): boolean =>
-  !pod || Boolean(pod.metadata.deletionTimestamp) || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+  !pod || Boolean(pod.metadata.deletionTimestamp) || isPodTerminal(pod);
 
 export class NodePortLocalController {
   readonly table: PortTable;

@@ -5,7 +5,7 @@
  * and its address freed. After a restart the agent restores every address from the Pods it finds, and every OF
  * port from the datapath, before it allocates anything, so nothing is ever handed out twice.
  */
-import type { Node, Pod } from '../../apis/core.js';
+import { isPodTerminal, podIPsOf, type Node, type Pod } from '../../apis/core.js';
 import { gvr } from '../../apiserver/registry.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { runWorkers } from '../../client/workers.js';
@@ -22,16 +22,10 @@ export function nodePodCidrs(node: Node): IpCidr[] {
   return texts.map((t, i) => parseCidr(t, `spec.podCIDRs[${i}]`));
 }
 
-const isTerminal = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
 /** Host-network Pods use the Node's address; the CNI never sees them. */
 const usesPodNetwork = (pod: Pod) => !pod.spec?.hostNetwork;
 
-const podIpsOf = (pod: Pod): string[] => {
-  const ips = (pod.status?.podIPs ?? []).map((p) => p.ip).filter((ip): ip is string => Boolean(ip));
-  if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
-  return ips;
-};
 
 export interface PodNetworkState {
   podCIDRs: string[];
@@ -67,10 +61,10 @@ export const podNetwork = defineModule<AgentContext>({
       const a = new PodIpAllocator(nodePodCidrs(node));
       const live = new Set<string>();
       for (const pod of pods.list()) {
-        if (!usesPodNetwork(pod) || isTerminal(pod)) continue;
+        if (!usesPodNetwork(pod) || isPodTerminal(pod)) continue;
         const key = cacheKey(pod.metadata.namespace, pod.metadata.name ?? '');
         live.add(key);
-        for (const c of a.restore(key, podIpsOf(pod))) log.error('Pod address conflict found while restoring allocations', { ...c });
+        for (const c of a.restore(key, podIPsOf(pod))) log.error('Pod address conflict found while restoring allocations', { ...c });
       }
       for (const iface of await ctx.node.pods()) {
         const key = `${iface.namespace}/${iface.name}`;
@@ -89,7 +83,7 @@ export const podNetwork = defineModule<AgentContext>({
       const { namespace, name } = splitKey(key);
       if (!namespace) throw new AntreaError('ERR_INTERNAL', `Pod key ${key} has no namespace`);
       const pod = pods.get(key);
-      if (!pod || isTerminal(pod) || pod.metadata.deletionTimestamp || !usesPodNetwork(pod)) {
+      if (!pod || isPodTerminal(pod) || pod.metadata.deletionTimestamp || !usesPodNetwork(pod)) {
         if (ports.owned(key) !== undefined) await ctx.datapath.removePod(namespace, name);
         ports.release(key);
         const freed = allocator.release(key);
@@ -106,7 +100,7 @@ export const podNetwork = defineModule<AgentContext>({
         ips: v4,
         mac: podMac(v4[0] ?? '0.0.0.0'),
       });
-      if (pod.status?.podIP === ips[0] && podIpsOf(pod).join(',') === ips.join(',')) return;
+      if (pod.status?.podIP === ips[0] && podIPsOf(pod).join(',') === ips.join(',')) return;
       await ctx.client
         .resource<Pod>(gvr.pods)
         .inNamespace(namespace)

@@ -10,7 +10,7 @@
  * hands out only what changed since the last flush (group member deltas, policies), de-duplicated like a work queue.
  * It is synchronous and does no I/O, so the benchmark drives it directly and the module feeds it from informers.
  */
-import type { Pod, Namespace } from '../../apis/core.js';
+import { isPodTerminal, podIPsOf, type Pod, type Namespace } from '../../apis/core.js';
 import type { NetworkPolicy, NetworkPolicyPort, IPBlock } from '../../apis/networking.js';
 import { compileLabelSelector, everything, type Labels, type LabelSelector } from '../../apis/labels.js';
 import {
@@ -91,9 +91,8 @@ export type PolicyProblem = { key: string; ref: NetworkPolicyReference; message:
 export function podInfoOf(pod: Pod): PodInfo | undefined {
   const node = pod.spec?.nodeName;
   if (!node || pod.spec.hostNetwork) return undefined;
-  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return undefined;
-  const ips = (pod.status?.podIPs ?? []).map((p) => p.ip).filter(Boolean);
-  if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
+  if (isPodTerminal(pod)) return undefined;
+  const ips = podIPsOf(pod);
   const ports: NamedPort[] = [];
   for (const c of pod.spec.containers ?? []) for (const p of c.ports ?? []) if (p.name) ports.push({ name: p.name, port: p.containerPort, protocol: p.protocol ?? 'TCP' });
   return { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', labels: pod.metadata.labels ?? {}, ips, node, ports };

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EndpointAddress, EndpointPort, Endpoints, Pod, Service, ServicePort } from '../../apis/core.js';
-import { isPodReady } from '../../apis/core.js';
+import { isPodReady, isPodTerminal } from '../../apis/core.js';
 import type { AddressType, Endpoint, EndpointSlice, EndpointSlicePort } from '../../apis/discovery.js';
 import { serviceNameLabel } from '../../apis/discovery.js';
 import { selectorFromSet } from '../../apis/labels.js';
@@ -14,7 +14,6 @@ export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
 export const DEFAULT_MAX_ENDPOINTS_PER_SLICE = 100;
 
-const isTerminal = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
 /** The Pods a Service selects: same namespace, matching labels, scheduled, with an address, not terminated. */
 export function selectedPods(service: Service, pods: readonly Pod[]): Pod[] {
@@ -28,7 +27,7 @@ export function selectedPods(service: Service, pods: readonly Pod[]): Pod[] {
         match.matches(p.metadata.labels ?? {}) &&
         Boolean(p.spec.nodeName) &&
         Boolean(p.status?.podIP) &&
-        !isTerminal(p),
+        !isPodTerminal(p),
     )
     .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
 }

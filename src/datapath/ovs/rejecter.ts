@@ -18,13 +18,11 @@
  */
 import type { Logger } from '../../util/log.js';
 import { parseMac } from '../net/addr.js';
-import { CustomReasonField, GATEWAY_OFPORT, GLOBAL_VIRTUAL_MAC, TUNNEL_OFPORT } from '../pipeline/fields.js';
+import { CustomReasonField, CustomReasonReject, GATEWAY_OFPORT, GLOBAL_VIRTUAL_MAC, TUNNEL_OFPORT } from '../pipeline/fields.js';
 import { Table } from '../pipeline/tables.js';
 import { OFPP_CONTROLLER, OXM, oxmU32, oxmValue, packetInReg, type OfAction, type PacketIn, type PacketOut } from './openflow.js';
 import { buildRejectAnswer, type RejectKind, type RejectReply } from './reject.js';
 
-/** reg0[24..28] bit 2: reject (reference/ovs-pipeline.md section 2). */
-const CUSTOM_REASON_REJECT = 2;
 const KEEP = 256;
 
 export interface RejectRecord {
@@ -67,7 +65,7 @@ export class Rejecter {
     const f = CustomReasonField;
     const reg = packetInReg(p.match, Number(f.reg.slice(3)));
     const reasons = reg === undefined ? 0 : (reg >>> f.lo) & ((1 << (f.hi - f.lo + 1)) - 1);
-    if ((reasons & CUSTOM_REASON_REJECT) === 0) {
+    if ((reasons & CustomReasonReject) === 0) {
       this.log.debug('packet-in without the reject reason ignored', { table: p.tableId, reasons });
       return undefined;
     }

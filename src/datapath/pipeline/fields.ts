@@ -161,6 +161,8 @@ export const NotRewriteMACRegMark = regMark(regField('reg0', 19), 0);
 export const CnpDenyRegMark = regMark(regField('reg0', 20), 1);
 export const APDispositionField = regField('reg0', 21, 22);
 export const CustomReasonField = regField('reg0', 24, 28);
+/** CustomReasonField bit for reject (reference/ovs-pipeline.md, reg0[24..28]): a Reject rule or a Service without Endpoints. */
+export const CustomReasonReject = 2;
 export const TargetOFPortField = regField('reg1', 0, 31);
 export const EndpointIPField = regField('reg3', 0, 31);
 export const CNPDenyConjIDField = regField('reg3', 0, 31);

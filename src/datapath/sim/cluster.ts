@@ -8,7 +8,7 @@ import type { NodeConfig } from '../types.js';
 import { AntreaError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { silentLogger } from '../../util/log.js';
-import { GATEWAY_OFPORT, TUNNEL_OFPORT, GLOBAL_VIRTUAL_MAC } from '../pipeline/fields.js';
+import { GATEWAY_OFPORT, TUNNEL_OFPORT, GLOBAL_VIRTUAL_MAC, CustomReasonField, CustomReasonReject } from '../pipeline/fields.js';
 import { Table, tableName } from '../pipeline/tables.js';
 import { ETH_TYPE_ARP, ETH_TYPE_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../pipeline/flow.js';
 import { BROADCAST_MAC, cidrContains, formatIpv4, parseIpv4, parseMac, type Ipv4, type Mac } from '../net/addr.js';
@@ -251,7 +251,7 @@ export class SimCluster implements DatapathExecutor {
     const r = node.bridge.process(packet, inPort, j.trace);
     if (r.drop && r.outputs.length === 0) j.drop = r.drop;
     const rejectIn = r.packetIns.find((p) => p.reason === 0);
-    if (rejectIn && ((r.regs.reg0 >>> 24) & 0x1f & 2) !== 0 && packet.ip) this.reject(j, node, packet, rejectIn.table);
+    if (rejectIn && ((r.regs.reg0 >>> CustomReasonField.lo) & CustomReasonReject) !== 0 && packet.ip) this.reject(j, node, packet, rejectIn.table);
     for (const out of r.outputs) {
       const port = node.bridge.port(out.port);
       if (!port) continue;

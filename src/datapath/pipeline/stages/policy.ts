@@ -12,7 +12,7 @@
  */
 import { Table } from '../tables.js';
 import {
-  CT_ZONE, Priority, CnpDenyRegMark, CNPDenyConjIDField, TFEgressConjIDField, TFIngressConjIDField, CustomReasonField,
+  CT_ZONE, Priority, CnpDenyRegMark, CNPDenyConjIDField, TFEgressConjIDField, TFIngressConjIDField, CustomReasonField, CustomReasonReject,
 } from '../fields.js';
 import { act, flow, match, type Action, type Flow, type MatchBuilder } from '../flow.js';
 import type { PolicyRule, PolicyService } from '../../types.js';
@@ -108,7 +108,7 @@ export function policyFlows(rule: PolicyRule, cookie: bigint): Flow[] {
     actions = [act.loadRegField(regField, id), act.goto(t.k8sRule)];
   } else {
     actions = [act.loadRegField(CNPDenyConjIDField, id), act.loadReg(CnpDenyRegMark)];
-    if (rule.action === 'Reject') actions.push(act.loadRegField(CustomReasonField, 2), act.controller(0));
+    if (rule.action === 'Reject') actions.push(act.loadRegField(CustomReasonField, CustomReasonReject), act.controller(0));
     actions.push(act.goto(t.metric));
   }
   flows.push(flow(t.rule, t.actionPriority, cookie, match().ip().conjId(id), actions));

@@ -37,13 +37,11 @@ import {
   CT_ZONE, HAIRPIN_VIRTUAL_IP, Priority, EpToSelectRegMark, EpSelectedRegMark, RewriteMACRegMark, HairpinRegMark,
   ServiceCTMark, ServiceGroupIDField, EndpointIPField, EndpointPortField, EpUnionField, EpToLearnRegMark, ServiceEPStateField,
   CustomReasonField,
+  CustomReasonReject,
 } from '../fields.js';
 import { act, flow, match, type Bucket, type Flow, type Proto } from '../flow.js';
 import type { ServiceEndpoint, ServiceFrontend, L4Protocol } from '../../types.js';
 import { parseIpv4 } from '../../net/addr.js';
-
-/** CustomReasonField bit 2: reject (reference/ovs-pipeline.md, reg0[24..28]). */
-const CUSTOM_REASON_REJECT = 2;
 
 /**
  * EndpointDNAT priorities of an affinity Service (see the comment at the top): its own Endpoints' flows above its
@@ -129,7 +127,7 @@ export function serviceFrontendFlows(svc: ServiceFrontend, groupId: number, cook
       // is a Service without Endpoints, not a policy Reject.
       flows.push(
         flow(Table.ServiceLB, Priority.normal, cookie, match().proto(proto).reg(EpToSelectRegMark).nwDst(vip).tpDst(svc.port), [
-          act.loadRegField(CustomReasonField, CUSTOM_REASON_REJECT),
+          act.loadRegField(CustomReasonField, CustomReasonReject),
           act.controller(0),
         ]),
       );

@@ -7,7 +7,7 @@ import { Table } from '../tables.js';
 import {
   CT_ZONE, GATEWAY_OFPORT, GLOBAL_VIRTUAL_MAC, HAIRPIN_VIRTUAL_IP, Priority, TUNNEL_OFPORT,
   FromGatewayRegMark, FromLocalRegMark, FromTunnelRegMark, RewriteMACRegMark, OFPortFoundRegMark, HairpinRegMark,
-  EpToSelectRegMark, EpSelectedRegMark, NotAntreaFlexibleIPAMRegMark, TargetOFPortField, CustomReasonField,
+  EpToSelectRegMark, EpSelectedRegMark, NotAntreaFlexibleIPAMRegMark, TargetOFPortField, CustomReasonField, CustomReasonReject,
   FromGatewayCTMark, ServiceCTMark, HostLocalSourceMark,
 } from '../fields.js';
 import { act, flow, match, type Flow } from '../flow.js';
@@ -19,7 +19,7 @@ export function defaultFlows(cookie: bigint): Flow[] {
     flow(table, priority, cookie, m, actions);
   const est = () => match().ip().ctState('-new+est');
   const rel = () => match().ip().ctState('-new+rel');
-  const rejectBypass = () => match().ip().reg({ field: CustomReasonField, value: 2 });
+  const rejectBypass = () => match().ip().reg({ field: CustomReasonField, value: CustomReasonReject });
   const bypass = (table: number, priority: number, to: number): Flow[] => [
     f(table, priority, est(), [act.goto(to)]),
     f(table, priority, rel(), [act.goto(to)]),

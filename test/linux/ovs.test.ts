@@ -122,7 +122,7 @@ if (skipAll) {
       }
     });
 
-    it('Reject on OVS: real sockets are refused at once (TCP: no SYN retransmit; UDP: the ICMP error), over the tunnel, after DNAT, and for a Service without Endpoints', async () => {
+    it('Reject on OVS: real sockets are refused (TCP: ECONNREFUSED from the reset; UDP: the ICMP error as an errno), over the tunnel, after DNAT, and for a Service without Endpoints', async () => {
       cluster = await OvsCluster.create();
       const helpers: PodHelper[] = [];
       try {

@@ -24,6 +24,7 @@ import { crc32 } from 'node:zlib';
 import type { KubeObject } from '../apis/meta.js';
 import { AntreaError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { processAlive } from '../util/process.js';
 
 export interface LogRecord {
   rv: number;
@@ -58,15 +59,6 @@ export class StoreLockedError extends AntreaError {
   constructor(message: string, details: { file: string; pid: number }) {
     super('ERR_STORE_LOCKED', message, details);
     this.name = 'StoreLockedError';
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

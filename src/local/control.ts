@@ -10,6 +10,7 @@ import { AntreaError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { LocalCluster } from './cluster.js';
 import type { TrafficRequest } from './traffic.js';
+import { processAlive } from '../util/process.js';
 
 export const CONTROL_FILE = 'control.json';
 
@@ -55,9 +56,7 @@ export function readControlInfo(stateDir: string): ControlInfo {
   } catch {
     throw new AntreaError('ERR_NOT_RUNNING', `no local cluster is running with state directory ${stateDir} (start one with \`antrea local up\`)`);
   }
-  try {
-    process.kill(info.pid, 0);
-  } catch {
+  if (!processAlive(info.pid)) {
     throw new AntreaError('ERR_NOT_RUNNING', `the local cluster of ${stateDir} (pid ${info.pid}) is not running any more`);
   }
   return info;

@@ -5,18 +5,10 @@
 import { mkdirSync, openSync, closeSync, writeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AntreaError } from '../util/errors.js';
+import { processAlive } from '../util/process.js';
 
 export interface StateLock {
   release(): void;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function lockStateDir(dir: string): StateLock {
@@ -31,7 +23,7 @@ export function lockStateDir(dir: string): StateLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) {
         throw new AntreaError('ERR_STATE_IN_USE', `the state directory ${dir} is in use by another antrea local (pid ${owner}); stop it or use --state DIR`, { field: 'state' });
       }
       rmSync(path, { force: true });

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type RunOptions, type RunResult } from './exec.js';
 import { netnsName } from './validate.js';
+import { processAlive } from '../../util/process.js';
 
 const SCHEMA_CANDIDATES = ['/usr/share/openvswitch/vswitch.ovsschema', '/usr/local/share/openvswitch/vswitch.ovsschema'];
 
@@ -94,12 +95,7 @@ function readPid(pidFile: string): number | undefined {
 function pidAlive(pidFile: string): boolean {
   const pid = readPid(pidFile);
   if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return processAlive(pid);
 }
 
 /**

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { run } from './exec.js';
 import { killPidFile } from './daemons.js';
 import { netnsName } from './validate.js';
+import { processAlive } from '../../util/process.js';
 
 export const NS_PREFIX = 'ats-';
 
@@ -36,15 +37,6 @@ export async function delNetns(name: string): Promise<void> {
   await run('ip', ['netns', 'del', name], { okCodes: [0, 1] });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Removes what a crashed run of ours left: OVS daemons in run directories and `ats-<pid>-...` namespaces whose
  * owner pid is gone. Another live test process's namespaces are left alone.
@@ -54,7 +46,7 @@ export async function cleanupStale(): Promise<string[]> {
   const root = runRoot();
   const isStale = (name: string): boolean => {
     const owner = /^ats-([0-9a-z]+)-/.exec(name)?.[1];
-    return owner !== undefined && !alive(parseInt(owner, 36));
+    return owner !== undefined && !processAlive(parseInt(owner, 36));
   };
   if (existsSync(root)) {
     for (const run of readdirSync(root)) {

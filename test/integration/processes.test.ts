@@ -75,7 +75,11 @@ test('antrea-agent --datapath sim joins a running cluster as one more Node and w
   });
   assert.match(pod.status?.podIP ?? '', /^10\.10\.200\.\d+$/);
   // The Traceflow gate is on by default: its module must have a datapath to inject and sample with.
-  const traceflow = (await (await fetch(`http://127.0.0.1:${apiPort}/traceflow`)).json()) as { liveTraffic: boolean };
+  // The module's route appears once the agent has started all its modules, which may trail the Pod's wiring.
+  const traceflow = await waitFor('the agent to serve its Traceflow state', async () => {
+    const res = await fetch(`http://127.0.0.1:${apiPort}/traceflow`).catch(() => undefined);
+    return res?.ok ? ((await res.json()) as { liveTraffic?: boolean }) : undefined;
+  });
   assert.equal(traceflow.liveTraffic, true, 'the standalone agent wires Traceflow into its simulated datapath');
   stop.abort();
   assert.equal((await running).code, 0);
